@@ -1,0 +1,50 @@
+import { Worker } from 'node:worker_threads';
+
+interface Job {
+  resolve(data: Buffer): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A fixed pool of worker threads running one script, answering `{id, data}` messages in any order.
+ * Workers are unref'd: an idle pool never keeps the process alive.
+ */
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 0;
+  private turn = 0;
+
+  constructor(script: URL, size: number, workerData: unknown) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(script, { workerData });
+      worker.on('message', (msg: { id: number; data: Uint8Array }) => {
+        const job = this.jobs.get(msg.id);
+        this.jobs.delete(msg.id);
+        job?.resolve(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
+      });
+      worker.on('error', (error) => this.failAll(error));
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  /** Sends `data` to the next worker in turn and resolves with its answer. */
+  run(data: Uint8Array): Promise<Buffer> {
+    const id = this.nextId++;
+    const worker = this.workers[this.turn++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject });
+      worker.postMessage({ id, data });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private failAll(error: Error): void {
+    for (const job of this.jobs.values()) job.reject(error);
+    this.jobs.clear();
+  }
+}

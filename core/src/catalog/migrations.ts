@@ -1,0 +1,90 @@
+/**
+ * Versioned catalog migrations. Never edit a released migration; add a new one.
+ * Written with Kysely's schema builder so that they run on SQLite and PostgreSQL alike.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('jobs')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('runs')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id'))
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema
+        .createTable('save_sets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('run_id', 'integer', (c) => c.notNull().references('runs.id'))
+        .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id'))
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('level', 'text', (c) => c.notNull())
+        .addColumn('parent_id', 'text', (c) => c.references('save_sets.id'))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('destination', 'text', (c) => c.notNull())
+        .addColumn('header', 'text', (c) => c.notNull())
+        .addColumn('items', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('stored_bytes', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('completed_at', 'text')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('save_sets_job_object').on('save_sets').columns(['job_id', 'object', 'status']).execute();
+      await db.schema
+        .createTable('items')
+        .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer')
+        .addColumn('mtime_ns', 'text')
+        .addColumn('hash', 'text')
+        .addColumn('data_save_set_id', 'text')
+        .addColumn('change_token', 'text')
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('items_pk', ['save_set_id', 'path'])
+        .execute();
+      await db.schema.createIndex('items_path').on('items').column('path').execute();
+      await db.schema
+        .createTable('media')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('pool', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('extents')
+        .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
+        .addColumn('sequence', 'integer', (c) => c.notNull())
+        .addColumn('medium_id', 'text', (c) => c.references('media.id'))
+        .addColumn('location', 'text', (c) => c.notNull())
+        .addColumn('bytes', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('extents_pk', ['save_set_id', 'sequence'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const t of ['extents', 'media', 'items', 'save_sets', 'runs', 'jobs']) await db.schema.dropTable(t).execute();
+    },
+  },
+};
+
+/** Supplies the migrations above to Kysely's migrator. */
+export const catalogMigrations: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,81 @@
+/** Table types of the catalog, for Kysely's typed queries. */
+import type { Generated } from 'kysely';
+
+export interface JobTable {
+  id: Generated<number>;
+  name: string;
+  created_at: string;
+}
+
+export interface RunTable {
+  id: Generated<number>;
+  job_id: number;
+  started_at: string;
+  ended_at: string | null;
+  /** running | ok | warning | failed */
+  status: string;
+  pid: number;
+  host: string;
+  error: string | null;
+}
+
+export interface SaveSetTable {
+  id: string;
+  run_id: number;
+  job_id: number;
+  object: string;
+  level: string;
+  parent_id: string | null;
+  /** running | complete | failed */
+  status: string;
+  /** Destination kind and options (JSON), so restore can reopen it. */
+  destination: string;
+  /** The save-set header (JSON). */
+  header: string;
+  items: number;
+  bytes: number;
+  stored_bytes: number;
+  started_at: string;
+  completed_at: string | null;
+  error: string | null;
+}
+
+export interface ItemTable {
+  save_set_id: string;
+  path: string;
+  type: string;
+  size: number | null;
+  mtime_ns: string | null;
+  hash: string | null;
+  /** The save set whose archive holds the data. */
+  data_save_set_id: string | null;
+  change_token: string | null;
+  /** The full manifest line (JSON). */
+  record: string;
+}
+
+export interface MediumTable {
+  id: string;
+  kind: string;
+  label: string | null;
+  pool: string | null;
+  state: string;
+  created_at: string;
+}
+
+export interface ExtentTable {
+  save_set_id: string;
+  sequence: number;
+  medium_id: string | null;
+  location: string;
+  bytes: number;
+}
+
+export interface CatalogDatabase {
+  jobs: JobTable;
+  runs: RunTable;
+  save_sets: SaveSetTable;
+  items: ItemTable;
+  media: MediumTable;
+  extents: ExtentTable;
+}

@@ -1,0 +1,112 @@
+import { encodeHeader, paddingFor, TypeFlag } from './pax.js';
+import { FORMAT_VERSION, HEADER_MEMBER, META_DIR, Pax, type SaveSetHeader } from './saveSetFormat.js';
+
+const COALESCE = 1 << 20;
+const ZEROS = Buffer.alloc(1024);
+
+/** Fields of a member header that callers set; the rest have defaults. */
+export interface MemberFields {
+  name: string;
+  type: string;
+  size: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  uname?: string;
+  gname?: string;
+  mtime?: number;
+  linkname?: string;
+  pax?: Record<string, string>;
+}
+
+/**
+ * Writes a pax archive to a byte sink, coalescing small writes into ~1 MiB chunks and keeping the offset.
+ * Knows nothing about items: {@link SaveSetEncoder} decides what members to write.
+ */
+export class ArchiveWriter {
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  /** Bytes written so far (headers, data and padding). */
+  offset = 0;
+
+  constructor(private readonly sink: (chunk: Buffer) => Promise<void>) {}
+
+  /** Writes the save-set header member. */
+  async writeSaveSetHeader(header: SaveSetHeader): Promise<void> {
+    const body = Buffer.from(JSON.stringify(header, null, 2) + '\n');
+    await this.writeMember(
+      { name: HEADER_MEMBER, type: TypeFlag.FILE, size: body.length, pax: { [Pax.MEMBER]: 'header', [Pax.FORMAT]: String(FORMAT_VERSION) } },
+      [body],
+    );
+  }
+
+  /** Writes a member header; returns the offset it starts at. The caller then writes exactly `size` data bytes. */
+  async writeHeader(fields: MemberFields): Promise<number> {
+    const at = this.offset;
+    await this.push(
+      encodeHeader({
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        uname: '',
+        gname: '',
+        mtime: Math.floor(Date.now() / 1000),
+        linkname: '',
+        ...fields,
+      }),
+    );
+    return at;
+  }
+
+  /** Writes member data bytes (after {@link writeHeader}). */
+  async writeData(chunk: Buffer): Promise<void> {
+    await this.push(chunk);
+  }
+
+  /** Pads member data of `size` bytes to the block boundary. */
+  async endData(size: number): Promise<void> {
+    const pad = paddingFor(size);
+    if (pad > 0) await this.push(ZEROS.subarray(0, pad));
+  }
+
+  /** Writes a whole member whose data is in memory; returns its offset. */
+  async writeMember(fields: MemberFields, data: Buffer[]): Promise<number> {
+    const at = await this.writeHeader(fields);
+    for (const d of data) await this.push(d);
+    await this.endData(fields.size);
+    return at;
+  }
+
+  /** Writes one manifest segment. */
+  async writeManifestSegment(index: number, body: Buffer, last: boolean): Promise<void> {
+    const pax: Record<string, string> = { [Pax.MEMBER]: 'manifest', [Pax.SEGMENT]: String(index) };
+    if (last) pax[Pax.LAST] = '1';
+    const name = `${META_DIR}/manifest.${String(index).padStart(6, '0')}.jsonl`;
+    await this.writeMember({ name, type: TypeFlag.FILE, size: body.length, pax }, [body]);
+  }
+
+  /** Writes the end-of-archive marker and flushes everything to the sink. */
+  async finish(): Promise<void> {
+    await this.push(ZEROS);
+    await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.bufferedBytes === 0) return;
+    const chunk = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes);
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    await this.sink(chunk);
+  }
+
+  private async push(chunk: Buffer): Promise<void> {
+    this.offset += chunk.length;
+    if (chunk.length >= COALESCE && this.bufferedBytes === 0) {
+      await this.sink(chunk);
+      return;
+    }
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (this.bufferedBytes >= COALESCE) await this.flush();
+  }
+}

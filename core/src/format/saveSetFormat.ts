@@ -1,0 +1,68 @@
+/**
+ * Constants and types of the tapir save-set format, version 1 (see docs/format/save-set-v1.md).
+ */
+import type { BackupLevel, StoredItem, TransformDescriptor } from '@tapir/sdk';
+
+export const FORMAT_NAME = 'tapir-saveset';
+export const FORMAT_VERSION = 1;
+/** Directory of tapir's own members inside the archive. */
+export const META_DIR = '.tapir-saveset';
+export const HEADER_MEMBER = `${META_DIR}/header.json`;
+/** Bound on the bytes of one member whose size is not known in advance (transformed data, streams, manifest). */
+export const DEFAULT_SEGMENT_SIZE = 32 << 20;
+
+/** Pax keywords tapir writes (vendor prefix `TAPIR.`). */
+export const Pax = {
+  /** `header`, `data` or `manifest`. */
+  MEMBER: 'TAPIR.member',
+  /** The item path, when the member name is not the item path. */
+  ITEM: 'TAPIR.item',
+  /** Index of the member among the item's (or the manifest's) segments, from 0. */
+  SEGMENT: 'TAPIR.segment',
+  /** Present on the final manifest segment. */
+  LAST: 'TAPIR.last',
+  FORMAT: 'TAPIR.format',
+} as const;
+
+/** The save-set header: the first member. */
+export interface SaveSetHeader {
+  format: typeof FORMAT_NAME;
+  version: typeof FORMAT_VERSION;
+  id: string;
+  job: string;
+  object: string;
+  level: BackupLevel;
+  parent?: string;
+  startedAt: string;
+  /** Algorithm of item hashes, e.g. `blake2b512`. */
+  hash: string;
+  /** Transforms applied to item data, in encode order. */
+  transforms: TransformDescriptor[];
+  segmentSize: number;
+  /** The tapir version that wrote it. */
+  writer: string;
+}
+
+/** Where one data member of an item lies in the archive. */
+export interface MemberLocation {
+  /** Offset of the member's first header block from the start of the archive. */
+  offset: number;
+  /** Bytes of member data (transformed). */
+  size: number;
+}
+
+/** One manifest line for an item. */
+export interface ManifestItem extends StoredItem {
+  /** Data members of the item in this archive, in order. Absent for items whose data lives in an ancestor. */
+  members?: MemberLocation[];
+}
+
+/** The last manifest line. */
+export interface ManifestEnd {
+  $end: {
+    items: number;
+    /** Plaintext bytes stored in this archive. */
+    bytes: number;
+    completedAt: string;
+  };
+}

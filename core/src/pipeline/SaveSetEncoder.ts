@@ -1,0 +1,212 @@
+import { createHash, type Hash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { ChunkPipe, RunWarning, SourceItem, SparseExtent, Transform } from '@tapir/sdk';
+import type { ArchiveWriter, MemberFields } from '../format/ArchiveWriter.js';
+import { TypeFlag } from '../format/pax.js';
+import { Pax, type ManifestItem, type MemberLocation } from '../format/saveSetFormat.js';
+import { sparseMapBlock } from '../format/sparse.js';
+
+/** Options of a {@link SaveSetEncoder}. */
+export interface SaveSetEncoderOptions {
+  saveSetId: string;
+  /** Node crypto hash name for item hashes. */
+  hash: string;
+  /** Transforms in encode order. */
+  transforms: Transform[];
+  segmentSize: number;
+  warn(warning: RunWarning): void;
+}
+
+/**
+ * Turns source items into archive members: the member layout of save-set format v1.
+ *
+ * @remarks
+ * Untransformed data of known size goes into one member named by the item path, so GNU tar extracts the real file
+ * (sparse files as GNU sparse 1.0). Transformed data, and data of unknown length, is cut into members of at most
+ * `segmentSize` bytes, buffered in memory one segment at a time.
+ */
+export class SaveSetEncoder {
+  /** Plaintext bytes read from sources. */
+  bytes = 0;
+
+  constructor(
+    private readonly writer: ArchiveWriter,
+    private readonly options: SaveSetEncoderOptions,
+  ) {}
+
+  /** Writes one item's members and returns its manifest line. */
+  async encode(item: SourceItem, signal: AbortSignal): Promise<ManifestItem> {
+    const { open: _open, ...meta } = item;
+    const record: ManifestItem = { ...meta, dataSaveSet: this.options.saveSetId };
+    const base = this.baseFields(item);
+    switch (item.type) {
+      case 'directory':
+        await this.writer.writeMember({ ...base, name: `${item.path}/`, type: TypeFlag.DIRECTORY, size: 0 }, []);
+        delete record.dataSaveSet;
+        return record;
+      case 'symlink':
+      case 'hardlink':
+        await this.writer.writeMember(
+          { ...base, type: item.type === 'symlink' ? TypeFlag.SYMLINK : TypeFlag.HARDLINK, size: 0, linkname: item.linkTarget ?? '' },
+          [],
+        );
+        delete record.dataSaveSet;
+        return record;
+      default:
+        return this.encodeData(item, record, base, signal);
+    }
+  }
+
+  private baseFields(item: SourceItem): MemberFields {
+    const pax: Record<string, string> = {};
+    for (const [name, value] of Object.entries(item.xattrs ?? {})) {
+      const text = Buffer.from(value, 'base64').toString('utf8');
+      if (Buffer.from(text, 'utf8').toString('base64') === value) pax[`SCHILY.xattr.${name}`] = text;
+    }
+    return {
+      name: item.path,
+      type: TypeFlag.FILE,
+      size: 0,
+      mode: item.mode ?? 0o644,
+      uid: item.uid ?? 0,
+      gid: item.gid ?? 0,
+      uname: item.uname ?? '',
+      gname: item.gname ?? '',
+      mtime: item.mtimeNs ? Number(BigInt(item.mtimeNs) / 1_000_000_000n) : Math.floor(Date.now() / 1000),
+      pax,
+    };
+  }
+
+  private async encodeData(item: SourceItem, record: ManifestItem, base: MemberFields, signal: AbortSignal): Promise<ManifestItem> {
+    const hash = createHash(this.options.hash);
+    const data = item.open ? item.open(signal) : emptyStream();
+    const sparse = item.sparse;
+    const dataSize = sparse ? sparse.reduce((n, e) => n + e.length, 0) : item.size;
+    const digest = { hash, bytes: 0, changed: false };
+    let members: MemberLocation[];
+    if (this.options.transforms.length === 0 && dataSize !== undefined && item.type === 'file') {
+      members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
+    } else {
+      const hashed = tap(data, (chunk) => {
+        hash.update(chunk);
+        digest.bytes += chunk.length;
+      });
+      members = await this.writeSegments(item, base, this.encodePipe()(hashed));
+    }
+    this.bytes += digest.bytes;
+    record.hash = `${this.options.hash}:${hash.digest('hex')}`;
+    record.dataSize = digest.bytes;
+    record.members = members;
+    if (digest.changed) record.changedWhileRead = true;
+    return record;
+  }
+
+  /**
+   * One member of known size. A source that yields more or fewer bytes than it announced (the file changed while
+   * it was read) is cut or zero-padded, reported, and the hash covers exactly what was stored.
+   */
+  private async writeExact(
+    item: SourceItem,
+    base: MemberFields,
+    data: AsyncIterable<Uint8Array>,
+    dataSize: number,
+    sparse: SparseExtent[] | undefined,
+    digest: { hash: Hash; bytes: number; changed: boolean },
+  ): Promise<MemberLocation> {
+    let fields: MemberFields = { ...base, size: dataSize };
+    let prefix: Buffer | undefined;
+    if (sparse) {
+      prefix = sparseMapBlock(sparse, item.size ?? dataSize);
+      const dir = posix.dirname(item.path);
+      fields = {
+        ...base,
+        name: `${dir === '.' ? '' : `${dir}/`}GNUSparseFile.0/${posix.basename(item.path)}`,
+        size: prefix.length + dataSize,
+        pax: {
+          ...base.pax,
+          'GNU.sparse.major': '1',
+          'GNU.sparse.minor': '0',
+          'GNU.sparse.name': item.path,
+          'GNU.sparse.realsize': String(item.size ?? dataSize),
+        },
+      };
+    }
+    const offset = await this.writer.writeHeader(fields);
+    if (prefix) await this.writer.writeData(prefix);
+    const store = async (buf: Buffer) => {
+      digest.hash.update(buf);
+      digest.bytes += buf.length;
+      await this.writer.writeData(buf);
+    };
+    for await (const chunk of data) {
+      const buf = toBuffer(chunk);
+      const take = Math.min(buf.length, dataSize - digest.bytes);
+      if (take < buf.length) digest.changed = true;
+      if (take > 0) await store(take === buf.length ? buf : buf.subarray(0, take));
+    }
+    if (digest.bytes < dataSize) {
+      digest.changed = true;
+      while (digest.bytes < dataSize) await store(Buffer.alloc(Math.min(dataSize - digest.bytes, 1 << 20)));
+    }
+    if (digest.changed) {
+      this.options.warn({
+        code: 'ITEM_SIZE_CHANGED',
+        item: item.path,
+        message: `${item.path}: size changed while it was read; stored ${dataSize} bytes`,
+      });
+    }
+    await this.writer.endData(fields.size);
+    return { offset, size: fields.size };
+  }
+
+  /** Members of at most `segmentSize` bytes each, buffered one at a time. */
+  private async writeSegments(item: SourceItem, base: MemberFields, encoded: AsyncIterable<Uint8Array>): Promise<MemberLocation[]> {
+    const members: MemberLocation[] = [];
+    const ext = this.options.transforms.map((t) => t.descriptor.extension ?? '').join('');
+    let parts: Buffer[] = [];
+    let size = 0;
+    const flush = async (final: boolean) => {
+      const single = final && members.length === 0;
+      const name = single ? `${item.path}${ext}` : `${item.path}.${String(members.length).padStart(6, '0')}${ext}`;
+      const pax: Record<string, string> = { ...base.pax, [Pax.MEMBER]: 'data', [Pax.ITEM]: item.path, [Pax.SEGMENT]: String(members.length) };
+      const offset = await this.writer.writeMember({ ...base, name, type: TypeFlag.FILE, size, pax }, parts);
+      members.push({ offset, size });
+      parts = [];
+      size = 0;
+    };
+    for await (const chunk of encoded) {
+      let buf = toBuffer(chunk);
+      while (size + buf.length >= this.options.segmentSize) {
+        const take = this.options.segmentSize - size;
+        parts.push(buf.subarray(0, take));
+        size += take;
+        buf = buf.subarray(take);
+        await flush(false);
+      }
+      if (buf.length > 0) {
+        parts.push(buf);
+        size += buf.length;
+      }
+    }
+    if (size > 0 || members.length === 0) await flush(true);
+    return members;
+  }
+
+  private encodePipe(): ChunkPipe {
+    const pipes = this.options.transforms.map((t) => t.encode());
+    return (input) => pipes.reduce((acc, pipe) => pipe(acc), input);
+  }
+}
+
+async function* emptyStream(): AsyncGenerator<Uint8Array> {}
+
+async function* tap(source: AsyncIterable<Uint8Array>, fn: (chunk: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    fn(chunk);
+    yield chunk;
+  }
+}
+
+function toBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}

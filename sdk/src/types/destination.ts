@@ -1,0 +1,53 @@
+/** Destinations store save-set archives on media. */
+import type { JSONSchema } from './schema.js';
+import type { RunContext } from './context.js';
+import type { Extent, SaveSetInfo } from './saveSet.js';
+
+/**
+ * Receives one save set's archive bytes, in order.
+ *
+ * @remarks
+ * Lifecycle: `write`* then `commit` on success, or `abort` on any failure. A save set is complete only once
+ * `commit` has resolved: the bytes are durable and the destination can find them from the returned extents.
+ */
+export interface SaveSetWriter {
+  /** Accepts the next bytes. Resolves when the writer can take more (backpressure). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the save set durable and returns where it lives. */
+  commit(): Promise<Extent[]>;
+  /** Discards what was written. Must not throw for a writer that already failed. */
+  abort(reason: unknown): Promise<void>;
+}
+
+/** Reads a stored save set back as one byte stream. */
+export interface SaveSetReader {
+  /** The archive bytes from the beginning, across all extents. */
+  read(signal: AbortSignal): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** A destination opened with its options. */
+export interface Destination {
+  /** A short description for messages, e.g. `disk:/backups`. */
+  readonly description: string;
+  /** Checks that the destination can take a save set now (writable, medium present). Writes nothing lasting. */
+  check(ctx: RunContext): Promise<void>;
+  create(info: SaveSetInfo, ctx: RunContext): Promise<SaveSetWriter>;
+  open(extents: Extent[], ctx: RunContext): Promise<SaveSetReader>;
+  /** Removes a save set's data (retention, or cleaning up after a failed run). */
+  remove?(extents: Extent[], ctx: RunContext): Promise<void>;
+  /**
+   * Removes whatever an unfinished save set left behind (a temporary file of a killed run). Called by tapir for
+   * save sets the catalog found abandoned; must succeed when nothing is left.
+   */
+  discard?(saveSetId: string, ctx: RunContext): Promise<void>;
+  /** Releases the destination's resources. */
+  close?(): Promise<void>;
+}
+
+/** A kind of destination, as a plugin registers it. */
+export interface DestinationKind<O = Record<string, unknown>> {
+  kind: string;
+  schema: JSONSchema;
+  create(options: O, ctx: RunContext): Destination | Promise<Destination>;
+}

@@ -1,0 +1,71 @@
+/**
+ * Items: the unit a source produces and a restore target consumes.
+ *
+ * @packageDocumentation
+ */
+
+/** What kind of object an item is. `stream` is data of unknown length with no file-system meaning (a VM export, a dump). */
+export type ItemType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'stream';
+
+/** One data region of a sparse file: `length` bytes at `offset` of the logical file. */
+export interface SparseExtent {
+  offset: number;
+  length: number;
+}
+
+/**
+ * Everything tapir records about an item except its data.
+ *
+ * @remarks
+ * Paths are POSIX, relative (no leading `/`), with no `.` or `..` segments; a source maps its objects onto such
+ * paths. Times are nanoseconds since the epoch as decimal strings so that no precision is lost.
+ */
+export interface ItemMeta {
+  /** Relative POSIX path inside the save set. */
+  path: string;
+  type: ItemType;
+  /** Logical size in bytes (the apparent size for sparse files); undefined for a stream of unknown length. */
+  size?: number;
+  /** Permission bits and file type bits as `st_mode`. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  uname?: string;
+  gname?: string;
+  /** Modification time, nanoseconds since the epoch, decimal. */
+  mtimeNs?: string;
+  /** Access time, nanoseconds since the epoch, decimal. */
+  atimeNs?: string;
+  /** Target of a symlink, or the path (inside the save set) a hard link points at. */
+  linkTarget?: string;
+  /** Extended attributes, name → base64 value. */
+  xattrs?: Record<string, string>;
+  /** For a sparse file: the data regions; the bytes of {@link SourceItem.open} are these regions concatenated. */
+  sparse?: SparseExtent[];
+  /**
+   * A token that changes whenever the item's content or metadata changes (for files: inode, size, mtime, ctime).
+   * When it equals the token recorded in the parent save set, an incremental run stores a reference instead of data.
+   */
+  changeToken?: string;
+}
+
+/** An item as a source yields it: metadata, and a way to read its data when it has any. */
+export interface SourceItem extends ItemMeta {
+  /**
+   * Opens the item's data. Called at most once, only when the data is needed (never for unchanged items of an
+   * incremental run). The iterable must stop early, releasing its resources, when the consumer stops.
+   */
+  open?(signal: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+/** An item as the catalog and manifest know it after a run. */
+export interface StoredItem extends ItemMeta {
+  /** Hash of the plaintext data (`algorithm:hex`), for items with data. */
+  hash?: string;
+  /** Bytes of plaintext data stored (the concatenated sparse regions for a sparse file). */
+  dataSize?: number;
+  /** The save set whose archive holds this item's data: this one, or an ancestor in an incremental chain. */
+  dataSaveSet?: string;
+  /** True when the source reported that the item changed while it was read. */
+  changedWhileRead?: boolean;
+}

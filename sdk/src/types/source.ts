@@ -1,0 +1,48 @@
+/** Sources produce items; restore targets consume them. */
+import type { JSONSchema } from './schema.js';
+import type { RunContext } from './context.js';
+import type { ItemMeta, SourceItem } from './item.js';
+
+/** A source opened with its options for one run. */
+export interface Source {
+  /** A short, stable description of the object being backed up (e.g. `files:/home`); one save set per object. */
+  readonly object: string;
+  /** Yields the object's items in order: a directory before its entries. Must honour `ctx.signal`. */
+  items(ctx: RunContext): AsyncIterable<SourceItem>;
+  /** Releases whatever `items` held (sessions, snapshots). Called once, after success or failure. */
+  close?(): Promise<void>;
+}
+
+/**
+ * A kind of source, as a plugin registers it.
+ *
+ * @typeParam O - the options the job configuration gives this source (validated against {@link SourceKind.schema}).
+ */
+export interface SourceKind<O = Record<string, unknown>> {
+  /** The name jobs use in `sources[].kind`. */
+  kind: string;
+  /** JSON Schema of the options (without `kind`, which tapir adds). */
+  schema: JSONSchema;
+  /** Opens the source for a run. */
+  create(options: O, ctx: RunContext): Source | Promise<Source>;
+}
+
+/** Where restore writes items. */
+export interface RestoreTarget {
+  /** Checks the target can take a restore (exists or can be made, empty unless overwriting). Writes nothing. */
+  prepare(): Promise<void>;
+  /**
+   * Restores one item. `data` is the item's plaintext (the sparse regions concatenated for a sparse file), or
+   * undefined for items without data. The target must never write outside its root.
+   */
+  write(item: ItemMeta, data: AsyncIterable<Uint8Array> | undefined): Promise<void>;
+  /** Applies what must come last (directory times and modes, deferred links). */
+  finish(): Promise<void>;
+}
+
+/** A kind of restore target, as a plugin registers it. */
+export interface RestoreTargetKind<O = Record<string, unknown>> {
+  kind: string;
+  schema: JSONSchema;
+  create(options: O, ctx: RunContext): RestoreTarget | Promise<RestoreTarget>;
+}
