@@ -94,7 +94,7 @@ async function freePort(): Promise<number> {
 /** A control port (tgtd -C) whose unix socket is not in use; claimed with an exclusive lock file in the temp dir. */
 function freeControlPort(): number {
   for (let i = 0; i < 1000; i++) {
-    const n = 1000 + Math.floor(Math.random() * 60000);
+    const n = 1000 + Math.floor(Math.random() * 31000); // tgtd accepts -C 0..32767
     if (existsSync(`/var/run/tgtd/socket.${n}`)) continue;
     const claim = path.join(os.tmpdir(), `tapir-tgtd-${n}.claim`);
     try {
@@ -234,9 +234,10 @@ export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
 export function parseTgtimgShow(text: string): TapeImageEntry[] {
   const out: TapeImageEntry[] = [];
   for (const line of text.split('\n')) {
-    const m = /^\s*(Data|Filemark|End of Data)\((\d+)\):\s*Blk No\.?:?\s*(\d+).*?sz (\d+)/.exec(line);
+    // e.g. " Uncompressed data(2): Blk No. 1, prev 0, curr 1152,  next 101200, sz 100000"
+    const m = /^\s*(Uncompressed data|Compressed data|Filemark|End of Data)\((\d+)\):\s*Blk No\.?:?\s*(\d+).*?sz (\d+)/.exec(line);
     if (!m) continue;
-    const kind = m[1] === 'Data' ? 'data' : m[1] === 'Filemark' ? 'filemark' : 'eod';
+    const kind = m[1]!.endsWith('data') ? 'data' : m[1] === 'Filemark' ? 'filemark' : 'eod';
     out.push({ kind, blockNumber: Number(m[3]), size: Number(m[4]) });
   }
   return out;

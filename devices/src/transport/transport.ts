@@ -13,6 +13,12 @@ import type { ScsiRequest, ScsiResponse } from '../scsi/request.js';
 export interface Transport {
   /** A human-readable name for messages and error context, e.g. `iscsi://127.0.0.1:3261/iqn…`. */
   readonly name: string;
+  /**
+   * Counts how many times the path to the device has been (re-)established, when the transport can reconnect.
+   * Device objects compare it across commands: a change means device state tied to the old path (tape position,
+   * reservations) may be gone.
+   */
+  readonly nexus?: number;
   /** Executes `request` on logical unit `lun` (transports bound to one unit ignore `lun` other than 0). */
   execute(lun: number, request: ScsiRequest): Promise<ScsiResponse>;
   /** Releases the path (logs out, closes the device). Further calls reject. */
