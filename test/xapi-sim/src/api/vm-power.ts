@@ -86,7 +86,7 @@ export function migrateVm(pool: XapiPool, vmRef: string, hostRef: string): void 
   const state = vm['power_state'] as PowerState;
   if (state !== 'Running') throw badPowerState(vmRef, 'Running', state);
   assertCanRun(pool, vmRef, 'pool_migrate');
-  if (vm['resident_on'] === hostRef) throw new XapiFailure('HOST_NOT_ENOUGH_FREE_MEMORY', [vmRef]);
+  if (vm['resident_on'] === hostRef) throw new XapiFailure('OPERATION_NOT_ALLOWED', ['The VM already runs on this host']);
   const local = localSrsOf(pool, vmRef)[0];
   if (local !== undefined) throw new XapiFailure('VM_REQUIRES_SR', [vmRef, local.sr]);
   setPowerState(pool, vmRef, 'Running', hostRef);

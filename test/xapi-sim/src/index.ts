@@ -1,0 +1,15 @@
+export { startXapiSimulator, type XapiSimulator, type XapiSimulatorOptions } from './start-xapi-simulator.js';
+export type { SimulatedDiskOptions, SimulatedVmOptions } from './seed-pool.js';
+export { SimulatorControl, type SimulatedDisk } from './simulator-control.js';
+export type { QuiesceBehaviour, TransferHandler, XapiFault } from './faults/xapi-fault.js';
+export { XapiFailure } from './model/xapi-failure.js';
+export { XapiDateTime } from './model/xapi-date-time.js';
+export type { XapiRecord, XapiValue } from './model/xapi-value.js';
+export { encodeXmlRpcValue, parseXmlRpcCall, parseXmlRpcResponse, parseXmlRpcValue } from './rpc/xml-rpc-codec.js';
+export { CBT_BLOCK_SIZE } from './storage/change-chain.js';
+export { VHD_BLOCK_SIZE } from './format/vhd-header.js';
+export { XVA_CHUNK } from './format/xva-writer.js';
+export { openVhdStream, presentSectorRuns, type VhdBlock, type VhdStream } from './format/vhd-reader.js';
+export { ByteReader } from './format/byte-reader.js';
+export { readTarMembers, type TarMember } from './format/tar-reader.js';
+export { parseOvaXml, type OvaObject } from './format/ova-xml.js';
