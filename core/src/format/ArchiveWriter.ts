@@ -1,5 +1,5 @@
 import { encodeHeader, paddingFor, TypeFlag } from './pax.js';
-import { FORMAT_VERSION, HEADER_MEMBER, META_DIR, Pax, type SaveSetHeader } from './saveSetFormat.js';
+import { HEADER_MEMBER, MANIFEST_PREFIX, type SaveSetHeader } from './saveSetFormat.js';
 
 const COALESCE = 1 << 20;
 const ZEROS = Buffer.alloc(1024);
@@ -34,10 +34,7 @@ export class ArchiveWriter {
   /** Writes the save-set header member. */
   async writeSaveSetHeader(header: SaveSetHeader): Promise<void> {
     const body = Buffer.from(JSON.stringify(header, null, 2) + '\n');
-    await this.writeMember(
-      { name: HEADER_MEMBER, type: TypeFlag.FILE, size: body.length, pax: { [Pax.MEMBER]: 'header', [Pax.FORMAT]: String(FORMAT_VERSION) } },
-      [body],
-    );
+    await this.writeMember({ name: HEADER_MEMBER, type: TypeFlag.FILE, size: body.length }, [body]);
   }
 
   /** Writes a member header; returns the offset it starts at. The caller then writes exactly `size` data bytes. */
@@ -77,12 +74,10 @@ export class ArchiveWriter {
     return at;
   }
 
-  /** Writes one manifest segment. */
-  async writeManifestSegment(index: number, body: Buffer, last: boolean): Promise<void> {
-    const pax: Record<string, string> = { [Pax.MEMBER]: 'manifest', [Pax.SEGMENT]: String(index) };
-    if (last) pax[Pax.LAST] = '1';
-    const name = `${META_DIR}/manifest.${String(index).padStart(6, '0')}.jsonl`;
-    await this.writeMember({ name, type: TypeFlag.FILE, size: body.length, pax }, [body]);
+  /** Writes one manifest segment (the last one ends with the `$end` line). */
+  async writeManifestSegment(index: number, body: Buffer): Promise<void> {
+    const name = `${MANIFEST_PREFIX}${String(index).padStart(6, '0')}.jsonl`;
+    await this.writeMember({ name, type: TypeFlag.FILE, size: body.length }, [body]);
   }
 
   /** Writes the end-of-archive marker and flushes everything to the sink. */

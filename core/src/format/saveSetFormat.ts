@@ -11,18 +11,8 @@ export const HEADER_MEMBER = `${META_DIR}/header.json`;
 /** Bound on the bytes of one member whose size is not known in advance (transformed data, streams, manifest). */
 export const DEFAULT_SEGMENT_SIZE = 32 << 20;
 
-/** Pax keywords tapir writes (vendor prefix `TAPIR.`). */
-export const Pax = {
-  /** `header`, `data` or `manifest`. */
-  MEMBER: 'TAPIR.member',
-  /** The item path, when the member name is not the item path. */
-  ITEM: 'TAPIR.item',
-  /** Index of the member among the item's (or the manifest's) segments, from 0. */
-  SEGMENT: 'TAPIR.segment',
-  /** Present on the final manifest segment. */
-  LAST: 'TAPIR.last',
-  FORMAT: 'TAPIR.format',
-} as const;
+/** Prefix of the manifest members' names. */
+export const MANIFEST_PREFIX = `${META_DIR}/manifest.`;
 
 /** The save-set header: the first member. */
 export interface SaveSetHeader {

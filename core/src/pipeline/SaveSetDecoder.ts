@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type ChunkPipe, TapirError } from '@tapir/sdk';
 import { ArchiveReader, type Member } from '../format/ArchiveReader.js';
 import { TypeFlag } from '../format/pax.js';
-import { HEADER_MEMBER, Pax, type ManifestEnd, type ManifestItem, type SaveSetHeader } from '../format/saveSetFormat.js';
+import { HEADER_MEMBER, MANIFEST_PREFIX, type ManifestEnd, type ManifestItem, type SaveSetHeader } from '../format/saveSetFormat.js';
 import { parseSparseMap } from '../format/sparse.js';
 
 /** A damaged or missing item found while reading a save set. */
@@ -60,9 +60,15 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
     }
     return reader.next();
   };
+  // Item data is found by the offsets the catalog (or the manifest) recorded for its members.
+  const byOffset = new Map<number, ManifestItem>();
+  for (const item of wanted.values()) {
+    const first = item.members?.[0];
+    if (first) byOffset.set(first.offset, item);
+  }
   try {
     const first = await reader.next();
-    if (!first || (first.header.pax[Pax.MEMBER] !== 'header' && first.header.name !== HEADER_MEMBER)) {
+    if (!first || first.header.name !== HEADER_MEMBER) {
       throw new TapirError('TAPIR_E_FORMAT', 'not a tapir save set: the first member is not a save-set header');
     }
     const header = JSON.parse(await readAll(first.data())) as SaveSetHeader;
@@ -75,30 +81,32 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
     const hashName = header.hash;
 
     for (let member = await nextMember(); member; member = await nextMember()) {
-      const kind = member.header.pax[Pax.MEMBER];
-      if (kind === 'manifest') {
-        if (options.readManifest) manifestLines.push(...(await readAll(member.data())).split('\n').filter(Boolean));
-        if (member.header.pax[Pax.LAST]) {
-          if (!options.readManifest) manifestLines.push(...(await readAll(member.data())).split('\n').filter(Boolean).slice(-1));
-          const last = manifestLines[manifestLines.length - 1];
-          end = last ? (JSON.parse(last) as Partial<ManifestEnd>).$end : undefined;
+      if (member.header.name.startsWith(MANIFEST_PREFIX)) {
+        const lines = (await readAll(member.data())).split('\n').filter(Boolean);
+        const last = lines[lines.length - 1];
+        if (last?.startsWith('{"$end"')) {
+          end = (JSON.parse(last) as ManifestEnd).$end;
+          lines.pop();
         }
+        if (options.readManifest) manifestLines.push(...lines);
         continue;
       }
       if (member.header.type !== TypeFlag.FILE) continue;
-      const path = member.header.pax[Pax.ITEM] ?? member.header.pax['GNU.sparse.name'] ?? member.header.name;
-      const item = wanted.get(path);
+      const item = byOffset.get(member.offset);
       if (!item) continue;
+      const path = item.path;
       wanted.delete(path);
-      const segments = item.members?.length ?? 1;
+      const locations = item.members ?? [];
       const sparse = member.header.pax['GNU.sparse.major'] === '1';
-      const raw = segmentData(member, segments, sparse, async () => {
+      let segment = 0;
+      const raw = segmentData(member, locations.length, sparse, async () => {
+        segment++;
         const m = await reader.next();
-        if (m && (m.header.pax[Pax.ITEM] ?? m.header.name) !== path) {
-          pushback = m;
-          throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${path}: a data segment is missing`, { item: path });
-        }
         if (!m) throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${path}: the archive ends inside the item`, { item: path });
+        if (m.offset !== locations[segment]?.offset) {
+          pushback = m;
+          throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${path}: data segment ${segment} is missing`, { item: path });
+        }
         return m;
       });
       try {
@@ -109,7 +117,7 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
       }
     }
     for (const path of wanted.keys()) damaged.push({ path, reason: 'not found in the archive' });
-    const manifest = options.readManifest ? manifestLines.filter((l) => !l.startsWith('{"$end"')).map((l) => JSON.parse(l) as ManifestItem) : undefined;
+    const manifest = options.readManifest ? manifestLines.map((l) => JSON.parse(l) as ManifestItem) : undefined;
     return { header, delivered, damaged, ...(manifest ? { manifest } : {}), ...(end ? { end } : {}) };
   } finally {
     await reader.close();

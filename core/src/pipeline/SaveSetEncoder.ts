@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { ChunkPipe, RunWarning, SourceItem, SparseExtent, Transform } from '@tapir/sdk';
 import type { ArchiveWriter, MemberFields } from '../format/ArchiveWriter.js';
 import { TypeFlag } from '../format/pax.js';
-import { Pax, type ManifestItem, type MemberLocation } from '../format/saveSetFormat.js';
+import type { ManifestItem, MemberLocation } from '../format/saveSetFormat.js';
 import { sparseMapBlock } from '../format/sparse.js';
 
 /** Options of a {@link SaveSetEncoder}. */
@@ -84,7 +84,8 @@ export class SaveSetEncoder {
     const dataSize = sparse ? sparse.reduce((n, e) => n + e.length, 0) : item.size;
     const digest = { hash, bytes: 0, changed: false };
     let members: MemberLocation[];
-    if (this.options.transforms.length === 0 && dataSize !== undefined && item.type === 'file') {
+    // Empty data is stored plainly even with transforms: a zero-byte `.zst` member would puzzle `zstd -d`.
+    if ((this.options.transforms.length === 0 || dataSize === 0) && dataSize !== undefined && item.type === 'file') {
       members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
     } else {
       const hashed = tap(data, (chunk) => {
@@ -168,8 +169,7 @@ export class SaveSetEncoder {
     const flush = async (final: boolean) => {
       const single = final && members.length === 0;
       const name = single ? `${item.path}${ext}` : `${item.path}.${String(members.length).padStart(6, '0')}${ext}`;
-      const pax: Record<string, string> = { ...base.pax, [Pax.MEMBER]: 'data', [Pax.ITEM]: item.path, [Pax.SEGMENT]: String(members.length) };
-      const offset = await this.writer.writeMember({ ...base, name, type: TypeFlag.FILE, size, pax }, parts);
+      const offset = await this.writer.writeMember({ ...base, name, type: TypeFlag.FILE, size }, parts);
       members.push({ offset, size });
       parts = [];
       size = 0;

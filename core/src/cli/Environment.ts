@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import { join } from 'node:path';
+import type { Config } from '@oclif/core';
+import type { Catalog } from '../catalog/Catalog.js';
+import { Catalog as CatalogImpl } from '../catalog/Catalog.js';
+import { configSchema } from '../config/coreSchema.js';
+import { readConfigFile, validateConfig } from '../config/loadConfig.js';
+import type { TapirConfig } from '../config/types.js';
+import { PluginHost, type PluginPackage } from '../host/PluginHost.js';
+import { corePlugin } from './builtins.js';
+import { createLogger } from './logger.js';
+
+/** What a command works with: home, logger, plugins, configuration and catalog. */
+export interface Environment {
+  home: string;
+  configFile: string;
+  log: Logger;
+  host: PluginHost;
+  /** The validated configuration; an empty one when the file does not exist and the command does not need it. */
+  config: TapirConfig;
+  catalog: Catalog;
+  close(): Promise<void>;
+}
+
+/** Packages oclif knows (bundled, user-installed, linked), as the plugin host wants them. */
+export function pluginPackages(config: Config): PluginPackage[] {
+  return config.getPluginsList().map((p) => ({
+    name: p.name,
+    version: p.version,
+    root: p.root,
+    type: p.type,
+    pjson: p.pjson as unknown as PluginPackage['pjson'],
+  }));
+}
+
+/** Loads plugins, then the configuration (validated against every plugin's schema), then opens the catalog. */
+export async function openEnvironment(args: {
+  home: string;
+  configFile: string;
+  packages: PluginPackage[];
+  /** When true, a missing configuration file is an error. */
+  requireConfig: boolean;
+  logLevel?: string;
+}): Promise<Environment> {
+  const log = createLogger(args.home, args.logLevel);
+  const host = new PluginHost(log);
+  const raw = await readConfigFile(args.configFile).catch((error: { code?: string }) => {
+    if (!args.requireConfig && error.code === 'TAPIR_E_CONFIG_NOT_FOUND') return { version: 1 };
+    throw error;
+  });
+  const settings = ((raw as { plugins?: Record<string, Record<string, unknown>> })?.plugins ?? {}) as Record<string, Record<string, unknown>>;
+  await host.load(args.packages, [corePlugin], settings, args.home);
+  const schema = configSchema({
+    sources: host.schemas('sources'),
+    destinations: host.schemas('destinations'),
+    transforms: host.schemas('transforms'),
+    notifiers: host.schemas('notifiers'),
+    plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])),
+  });
+  const config = validateConfig(raw, schema, args.configFile);
+  const catalog = await CatalogImpl.open(config.catalog.path ?? join(args.home, 'catalog.db'));
+  return {
+    home: args.home,
+    configFile: args.configFile,
+    log,
+    host,
+    config,
+    catalog,
+    async close() {
+      await catalog.close();
+      log.flush?.();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { JSONSchema } from '@tapir/sdk';
+
+/** Builds the schema of the whole configuration from the kinds that loaded plugins provide. */
+export function configSchema(kinds: {
+  sources: Map<string, JSONSchema>;
+  destinations: Map<string, JSONSchema>;
+  transforms: Map<string, JSONSchema>;
+  notifiers: Map<string, JSONSchema>;
+  plugins: Map<string, JSONSchema | undefined>;
+}): JSONSchema {
+  const kindList = (category: string): JSONSchema => ({
+    type: 'array',
+    items: { $ref: `#/$defs/${category}` },
+    default: [],
+  });
+  const defs: Record<string, JSONSchema> = {};
+  for (const [category, map] of Object.entries({
+    source: kinds.sources,
+    destination: kinds.destinations,
+    transform: kinds.transforms,
+    notifier: kinds.notifiers,
+  })) {
+    defs[category] = {
+      type: 'object',
+      required: ['kind'],
+      properties: { kind: map.size > 0 ? { type: 'string', enum: [...map.keys()].sort() } : { type: 'string', not: {} } },
+      allOf: [...map.entries()].map(([kind, schema]) => ({
+        if: { properties: { kind: { const: kind } }, required: ['kind'] },
+        then: withKind(schema, kind),
+      })),
+    };
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    type: 'object',
+    required: ['version'],
+    additionalProperties: false,
+    $defs: defs,
+    properties: {
+      version: { const: 1 },
+      catalog: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { path: { type: 'string', minLength: 1 } },
+        default: {},
+      },
+      destinations: { type: 'object', additionalProperties: { $ref: '#/$defs/destination' }, default: {} },
+      jobs: {
+        type: 'object',
+        default: {},
+        additionalProperties: {
+          type: 'object',
+          required: ['sources', 'destination'],
+          additionalProperties: false,
+          properties: {
+            sources: { ...kindList('source'), minItems: 1 },
+            destination: { oneOf: [{ type: 'string', minLength: 1 }, { $ref: '#/$defs/destination' }] },
+            level: { enum: ['full', 'incremental', 'differential'], default: 'incremental' },
+            transforms: kindList('transform'),
+            notifiers: kindList('notifier'),
+            streams: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+          },
+        },
+      },
+      plugins: {
+        type: 'object',
+        default: {},
+        additionalProperties: false,
+        properties: Object.fromEntries([...kinds.plugins.entries()].map(([name, schema]) => [name, schema ?? { type: 'object' }])),
+      },
+    },
+  };
+}
+
+function withKind(schema: JSONSchema, kind: string): JSONSchema {
+  const properties = (schema.properties as Record<string, unknown> | undefined) ?? {};
+  return { ...schema, properties: { kind: { const: kind }, ...properties } };
+}

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { type JSONSchema, TapirError } from '@tapir/sdk';
+import type { TapirConfig } from './types.js';
+
+/** One problem found in a configuration: where (a JSON pointer) and what. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Reads a YAML or JSON configuration file; a missing file is TAPIR_E_CONFIG_NOT_FOUND. */
+export async function readConfigFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new TapirError('TAPIR_E_CONFIG_NOT_FOUND', `configuration file ${file} does not exist; run \`tapir init\` to create one`, { path: file });
+    }
+    throw new TapirError('TAPIR_E_CONFIG_INVALID', `cannot read configuration file ${file}: ${(error as Error).message}`, { path: file });
+  }
+  try {
+    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new TapirError('TAPIR_E_CONFIG_INVALID', `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`, {
+      path: file,
+      problems: [{ path: '', message: (error as Error).message }],
+    });
+  }
+}
+
+/**
+ * Validates a configuration against the combined schema in one ajv pass, applying defaults.
+ * Throws TAPIR_E_CONFIG_INVALID listing every problem with its path.
+ */
+export function validateConfig(raw: unknown, schema: JSONSchema, file: string): TapirConfig {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  const validate = ajv.compile(schema);
+  const config = structuredClone(raw ?? {});
+  if (validate(config)) {
+    const problems = danglingDestinations(config as TapirConfig);
+    if (problems.length === 0) return config as TapirConfig;
+    throw invalid(file, problems);
+  }
+  throw invalid(file, explain(validate.errors ?? []));
+}
+
+function invalid(file: string, problems: ConfigProblem[]): TapirError {
+  const list = problems.map((p) => `  ${p.path || '/'}: ${p.message}`).join('\n');
+  return new TapirError('TAPIR_E_CONFIG_INVALID', `${file} is invalid:\n${list}`, { path: file, problems });
+}
+
+function explain(errors: ErrorObject[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  for (const e of errors) {
+    // `if`/`oneOf` wrappers repeat what their branches already said.
+    if (e.keyword === 'if' || e.keyword === 'oneOf') continue;
+    let message = e.message ?? 'is invalid';
+    if ((e.keyword === 'enum' || e.keyword === 'not') && e.instancePath.endsWith('/kind')) {
+      const allowed = e.keyword === 'enum' ? (e.params as { allowedValues: string[] }).allowedValues : [];
+      message = `no installed plugin provides this kind; known: ${allowed.join(', ') || '(none)'}`;
+    } else if (e.keyword === 'additionalProperties') {
+      message = `unknown setting "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    } else if (e.keyword === 'required') {
+      message = `missing setting "${(e.params as { missingProperty: string }).missingProperty}"`;
+    } else if (e.keyword === 'enum') {
+      message = `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    }
+    const key = `${e.instancePath}|${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ path: e.instancePath, message });
+  }
+  return problems;
+}
+
+function danglingDestinations(config: TapirConfig): ConfigProblem[] {
+  return Object.entries(config.jobs)
+    .filter(([, job]) => typeof job.destination === 'string' && !config.destinations[job.destination])
+    .map(([name, job]) => ({
+      path: `/jobs/${name}/destination`,
+      message: `no destination named "${String(job.destination)}"; defined: ${Object.keys(config.destinations).join(', ') || '(none)'}`,
+    }));
+}

@@ -1,0 +1,78 @@
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ManifestItem } from '../format/saveSetFormat.js';
+
+const FLUSH_AT = 1 << 20;
+
+/**
+ * Collects manifest lines during a run in a temporary file, so memory does not grow with the number of items, and
+ * reads them back as segments for the manifest members at the end of the archive.
+ */
+export class ManifestSpool {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private constructor(
+    private readonly dir: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async create(): Promise<ManifestSpool> {
+    const dir = await mkdtemp(join(tmpdir(), 'tapir-manifest-'));
+    return new ManifestSpool(dir, await open(join(dir, 'manifest.jsonl'), 'w+'));
+  }
+
+  async add(item: ManifestItem): Promise<void> {
+    const line = JSON.stringify(item) + '\n';
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (this.pendingBytes >= FLUSH_AT) await this.flush();
+  }
+
+  /** Yields the manifest as segments of at most `max` bytes, cut at line ends, followed by `last`. */
+  async *segments(max: number, last: string): AsyncGenerator<{ body: Buffer; last: boolean }> {
+    await this.flush();
+    const { size } = await this.handle.stat();
+    let pos = 0;
+    let carry = Buffer.alloc(0);
+    const tail = Buffer.from(last + '\n');
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(max, 8 << 20));
+      const { bytesRead } = pos < size ? await this.handle.read(buf, 0, buf.length, pos) : { bytesRead: 0 };
+      pos += bytesRead;
+      const data = Buffer.concat([carry, buf.subarray(0, bytesRead)]);
+      if (pos >= size) {
+        const all = Buffer.concat([data, tail]);
+        if (all.length <= max) {
+          yield { body: all, last: true };
+          return;
+        }
+      }
+      const cut = data.lastIndexOf(0x0a, max - 1) + 1;
+      if (cut <= 0) {
+        // A single line longer than a segment: emit it whole rather than never.
+        if (pos >= size) {
+          yield { body: data, last: false };
+          carry = Buffer.alloc(0);
+        } else {
+          carry = data;
+        }
+        continue;
+      }
+      yield { body: data.subarray(0, cut), last: false };
+      carry = data.subarray(cut);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.handle.close().catch(() => {});
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    await this.handle.write(this.pending.join(''));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
