@@ -42,7 +42,7 @@ export function operationalKeys(offer: OperationalOffer): Array<[string, string]
     ['HeaderDigest', 'None'],
     ['DataDigest', 'None'],
     ['MaxRecvDataSegmentLength', String(offer.maxRecvDataSegmentLength ?? 262144)],
-    ['InitialR2T', offer.initialR2T === false ? 'No' : 'Yes'],
+    ['InitialR2T', offer.initialR2T === true ? 'Yes' : 'No'],
     ['ImmediateData', offer.immediateData === false ? 'No' : 'Yes'],
     ['MaxBurstLength', String(offer.maxBurstLength ?? 16776192)],
     ['FirstBurstLength', String(offer.firstBurstLength ?? 262144)],
