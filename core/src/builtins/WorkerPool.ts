@@ -7,7 +7,7 @@ interface Job {
 
 /**
  * A fixed pool of worker threads running one script, answering `{id, data}` messages in any order.
- * Workers are unref'd: an idle pool never keeps the process alive.
+ * Workers are referenced only while they have work: an idle pool never keeps the process alive, a busy one does.
  */
 export class WorkerPool {
   private readonly workers: Worker[] = [];
@@ -21,6 +21,7 @@ export class WorkerPool {
       worker.on('message', (msg: { id: number; data: Uint8Array }) => {
         const job = this.jobs.get(msg.id);
         this.jobs.delete(msg.id);
+        if (this.jobs.size === 0) for (const w of this.workers) w.unref();
         job?.resolve(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
       });
       worker.on('error', (error) => this.failAll(error));
@@ -33,6 +34,7 @@ export class WorkerPool {
   run(data: Uint8Array): Promise<Buffer> {
     const id = this.nextId++;
     const worker = this.workers[this.turn++ % this.workers.length]!;
+    if (this.jobs.size === 0) for (const w of this.workers) w.ref();
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
       worker.postMessage({ id, data });

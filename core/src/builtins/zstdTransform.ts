@@ -42,7 +42,9 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
         return async function* (input) {
           const inFlight: Array<Promise<Buffer>> = [];
           const depth = size * 2;
+          let empty = true;
           for await (const chunk of input) {
+            empty = false;
             if (chunk.length < INLINE_BELOW) {
               inFlight.push(Promise.resolve(inline.compress(chunk)));
             } else {
@@ -52,6 +54,8 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
             while (inFlight.length >= depth) yield await inFlight.shift()!;
           }
           while (inFlight.length > 0) yield await inFlight.shift()!;
+          // An empty frame, so that `zstd -d` accepts the member of an empty file.
+          if (empty) yield inline.compress(Buffer.alloc(0));
         };
       },
       async close() {

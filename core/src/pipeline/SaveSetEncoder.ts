@@ -34,6 +34,11 @@ export class SaveSetEncoder {
     private readonly options: SaveSetEncoderOptions,
   ) {}
 
+  /** The file-name extension transformed data members get (`.zst`), empty without transforms. */
+  private get extension(): string {
+    return this.options.transforms.map((t) => t.descriptor.extension ?? '').join('');
+  }
+
   /** Writes one item's members and returns its manifest line. */
   async encode(item: SourceItem, signal: AbortSignal): Promise<ManifestItem> {
     const { open: _open, ...meta } = item;
@@ -47,7 +52,13 @@ export class SaveSetEncoder {
       case 'symlink':
       case 'hardlink':
         await this.writer.writeMember(
-          { ...base, type: item.type === 'symlink' ? TypeFlag.SYMLINK : TypeFlag.HARDLINK, size: 0, linkname: item.linkTarget ?? '' },
+          {
+            ...base,
+            type: item.type === 'symlink' ? TypeFlag.SYMLINK : TypeFlag.HARDLINK,
+            size: 0,
+            // A hard link points at the member GNU tar extracts, which carries the transforms' extension.
+            linkname: item.type === 'hardlink' ? `${item.linkTarget ?? ''}${this.extension}` : (item.linkTarget ?? ''),
+          },
           [],
         );
         delete record.dataSaveSet;
@@ -84,8 +95,7 @@ export class SaveSetEncoder {
     const dataSize = sparse ? sparse.reduce((n, e) => n + e.length, 0) : item.size;
     const digest = { hash, bytes: 0, changed: false };
     let members: MemberLocation[];
-    // Empty data is stored plainly even with transforms: a zero-byte `.zst` member would puzzle `zstd -d`.
-    if ((this.options.transforms.length === 0 || dataSize === 0) && dataSize !== undefined && item.type === 'file') {
+    if (this.options.transforms.length === 0 && dataSize !== undefined && item.type === 'file') {
       members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
     } else {
       const hashed = tap(data, (chunk) => {
@@ -163,7 +173,7 @@ export class SaveSetEncoder {
   /** Members of at most `segmentSize` bytes each, buffered one at a time. */
   private async writeSegments(item: SourceItem, base: MemberFields, encoded: AsyncIterable<Uint8Array>): Promise<MemberLocation[]> {
     const members: MemberLocation[] = [];
-    const ext = this.options.transforms.map((t) => t.descriptor.extension ?? '').join('');
+    const ext = this.extension;
     let parts: Buffer[] = [];
     let size = 0;
     const flush = async (final: boolean) => {

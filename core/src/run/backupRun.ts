@@ -144,7 +144,7 @@ async function backupOne(
     startedAt: new Date().toISOString(),
     hash: ITEM_HASH,
     transforms: transforms.map((t) => t.descriptor),
-    segmentSize: env.segmentSize ?? DEFAULT_SEGMENT_SIZE,
+    segmentSize: env.segmentSize ?? segmentSizeFromEnv() ?? DEFAULT_SEGMENT_SIZE,
     writer: TAPIR_VERSION,
   };
   const event = (status: 'complete' | 'failed', stats: Stats, error?: TapirError): SaveSetEndEvent => ({
@@ -243,6 +243,12 @@ async function backupOne(
     await opened.close?.().catch(() => {});
     for (const t of transforms) await t.close?.().catch(() => {});
   }
+}
+
+/** `TAPIR_SEGMENT_SIZE` (bytes) tunes the member bound for transformed data: smaller means less memory per stream. */
+function segmentSizeFromEnv(): number | undefined {
+  const value = Number(process.env.TAPIR_SEGMENT_SIZE);
+  return Number.isSafeInteger(value) && value >= 4096 ? value : undefined;
 }
 
 interface Stats {
