@@ -265,11 +265,10 @@ export class TapeDrive extends ScsiDevice {
     if (count === 0) return;
     const r = await this.command(space6(SpaceCode.FILEMARKS, count), true, true);
     if (r.status === ScsiStatus.GOOD) {
-      this.pos =
-        count > 0 || this.pos.file === undefined
-          ? { file: this.pos.file === undefined ? undefined : this.pos.file + count, block: 0, atEndOfData: false }
-          : // Backwards over filemarks ends just before one: at the end of an earlier file, block number unknown.
-            { file: this.pos.file + count, block: undefined, atEndOfData: false };
+      const file = this.pos.file === undefined ? undefined : this.pos.file + count;
+      // Forward spacing ends at the start of a file; backwards it ends just before a filemark, at the end of an
+      // earlier file whose block number is unknown.
+      this.pos = { file, block: count > 0 ? 0 : undefined, atEndOfData: false };
       return;
     }
     this.spaceStopped(r, space6(SpaceCode.FILEMARKS, count));
