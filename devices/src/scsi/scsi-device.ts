@@ -85,9 +85,26 @@ export class ScsiDevice {
     };
   }
 
-  /** Executes a request and returns the device's answer whatever its status. */
-  protected exec(request: ScsiRequest): Promise<ScsiResponse> {
-    return this.transport.execute(this.lun, request);
+  /**
+   * Executes a request and returns the device's answer whatever its status. A UNIT ATTENTION (the command did not
+   * run) is passed to {@link ScsiDevice.unitAttention} and the command repeated when it says so; a new nexus after a
+   * reconnect starts with one per LUN (tgt: 29/00).
+   */
+  protected async exec(request: ScsiRequest): Promise<ScsiResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.transport.execute(this.lun, request);
+      const sense = response.sense;
+      if (response.status !== ScsiStatus.CHECK_CONDITION || !sense?.conditions.has('unit-attention') || attempt >= 3) return response;
+      if (!this.unitAttention(sense, request)) return response;
+    }
+  }
+
+  /**
+   * Called for each UNIT ATTENTION; returns whether to repeat the command. Devices whose state it invalidates
+   * (a tape's position) override it.
+   */
+  protected unitAttention(_sense: Sense, _request: ScsiRequest): boolean {
+    return true;
   }
 
   /** Executes a request and throws a `TapirError` naming the device, command and sense unless the status is GOOD. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { TapirError } from '@tapir/sdk';
 import { ScsiDevice, type DeviceOptions } from '../scsi/scsi-device.js';
 import { ScsiStatus, type ScsiRequest, type ScsiResponse } from '../scsi/request.js';
-import { describeSense } from '../scsi/sense.js';
+import { describeSense, type Sense } from '../scsi/sense.js';
 import { DeviceType, modeParameters6, modeSelect6, modeSense6, parseModeSense6 } from '../scsi/spc.js';
 import { testUnitReady } from '../scsi/spc.js';
 import {
@@ -22,6 +22,9 @@ import type { Transport } from '../transport/transport.js';
 import { BEGINNING_OF_TAPE, UNKNOWN_POSITION, isKnown, type TapePosition } from './tape-position.js';
 import type { EarlyWarning, TapeRead } from './tape-read.js';
 import { TapeReadStream, TapeWriteStream, type TapeReadStreamOptions, type TapeWriteStreamOptions } from './tape-streams.js';
+
+/** READ(6), WRITE(6), WRITE FILEMARKS(6), SPACE(6): commands whose effect depends on where the tape is. */
+const POSITIONAL_OPCODES = new Set([0x08, 0x0a, 0x10, 0x11]);
 
 /** Options for {@link TapeDrive.open}. */
 export interface TapeDriveOptions extends DeviceOptions {
@@ -383,8 +386,8 @@ export class TapeDrive extends ScsiDevice {
   }
 
   /**
-   * Executes a command, noticing reconnects and UNIT ATTENTION. A UNIT ATTENTION loses the position; the command is
-   * repeated (it did not run) unless it depends on the position, which is then an error.
+   * Executes a command, noticing reconnects and UNIT ATTENTION (see {@link TapeDrive.unitAttention}): a command that
+   * depends on the position fails rather than run at an unknown place.
    */
   private async command(request: ScsiRequest, positional: boolean, motion = false): Promise<ScsiResponse> {
     const timed = motion && request.timeoutMs === undefined ? { ...request, timeoutMs: this.motionTimeoutMs } : request;
@@ -401,13 +404,16 @@ export class TapeDrive extends ScsiDevice {
       throw err;
     }
     if (this.transport.nexus !== this.nexusSeen) this.nexusSeen = this.transport.nexus;
-    if (r.status === ScsiStatus.CHECK_CONDITION && r.sense?.conditions.has('unit-attention')) {
-      this.lose(`unit attention: ${describeSense(r.sense)}`);
-      if (r.sense.conditions.has('medium-changed')) this.hasMedium = false;
-      if (positional) throw this.error('TAPIR_E_DEVICE', request, r.sense, { reason: 'position lost; rewind or seek end of data' });
-      r = await this.exec(timed);
-    }
+    if (r.status === ScsiStatus.CHECK_CONDITION && r.sense?.conditions.has('unit-attention'))
+      throw this.error('TAPIR_E_DEVICE', request, r.sense, { reason: 'position lost; rewind or seek end of data' });
     return r;
+  }
+
+  /** A UNIT ATTENTION (reset, medium change) loses the position; only commands that do not depend on it are repeated. */
+  protected override unitAttention(sense: Sense, request: ScsiRequest): boolean {
+    this.lose(`unit attention: ${describeSense(sense)}`);
+    if (sense.conditions.has('medium-changed')) this.hasMedium = false;
+    return !POSITIONAL_OPCODES.has(request.cdb[0] ?? 0);
   }
 
   private async expectGood(request: ScsiRequest, positional: boolean, motion: boolean): Promise<void> {
