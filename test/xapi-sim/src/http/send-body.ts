@@ -65,8 +65,12 @@ export async function sendBody(
           continue;
         }
         failTask(pool, taskRef, fault!.kind === 'vdi-io-error' ? DEVICE_IO_ERROR : new XapiFailure('INTERNAL_ERROR', ['connection reset']));
-        if (fault!.kind === 'premature-close') res.socket?.resetAndDestroy();
-        else res.end();
+        if (fault!.kind === 'premature-close') {
+          // Let the bytes already written reach the client first: a reset discards unsent data,
+          // and a reset that arrives with data still queued reads as a clean end on Linux.
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          res.socket?.resetAndDestroy();
+        } else res.end();
         return;
       }
       if (!res.write(chunk)) await drained(res);

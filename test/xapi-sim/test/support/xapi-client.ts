@@ -72,14 +72,23 @@ export interface HttpResult {
 /** GET with Node's http client; a broken connection is reported, not thrown. */
 export function httpGet(url: string): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
+    let result: HttpResult | undefined;
+    let error: NodeJS.ErrnoException | undefined;
     const req = request(url, { method: 'GET' }, (res) => {
       const chunks: Buffer[] = [];
+      result = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.alloc(0) };
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', (error) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), error }));
-      res.on('aborted', () => undefined);
+      res.on('error', (e) => (error ??= e));
+      res.on('close', () => (result!.body = Buffer.concat(chunks)));
     });
-    req.on('error', reject);
+    // A reset after a close-delimited body surfaces only on the request (ECONNRESET).
+    req.on('error', (e) => (error ??= e));
+    req.on('close', () =>
+      setImmediate(() => {
+        if (result === undefined) reject(error ?? new Error('no response'));
+        else resolve(error === undefined ? result : { ...result, error });
+      }),
+    );
     req.end();
   });
 }
