@@ -109,16 +109,22 @@ function freeControlPort(): number {
 
 /** Starts a private VTL. Call {@link Vtl.stop} in `afterAll`. */
 export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tapir-vtl-'));
   const port = await freePort();
   const control = freeControlPort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tapir-vtl-'));
   const tapeSize = (barcode: string): number => options.tapeSizes?.[barcode] ?? options.tapeSizeMb ?? 256;
-  for (const tape of VTL_TAPES) {
-    await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', tape.barcode, '--size', String(tapeSize(tape.barcode)), '--type', tape.kind, '--file', path.join(dir, tape.barcode)]);
-  }
-  // Each drive LU needs a backing tape image to be created; these placeholders are never loaded by the changer.
-  for (const d of DRIVES) {
-    await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', `EMPTY${d}`, '--size', '1', '--type', 'data', '--file', path.join(dir, `.drive${d}`)]);
+  try {
+    for (const tape of VTL_TAPES) {
+      await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', tape.barcode, '--size', String(tapeSize(tape.barcode)), '--type', tape.kind, '--file', path.join(dir, tape.barcode)]);
+    }
+    // Each drive LU needs a backing tape image to be created; these placeholders are never loaded by the changer.
+    for (const d of DRIVES) {
+      await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', `EMPTY${d}`, '--size', '1', '--type', 'data', '--file', path.join(dir, `.drive${d}`)]);
+    }
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(path.join(os.tmpdir(), `tapir-tgtd-${control}.claim`), { force: true });
+    throw err;
   }
   writeFileSync(path.join(dir, 'smc'), Buffer.alloc(1024));
 
@@ -127,8 +133,21 @@ export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
 
   const launch = async (): Promise<void> => {
     const log = openSync(path.join(dir, 'tgtd.log'), 'a');
-    child = spawn('tgtd', ['-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`, '-f'], { stdio: ['ignore', log, log] });
+    const started = spawn('tgtd', ['-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`, '-f'], { stdio: ['ignore', log, log] });
+    child = started;
     closeSync(log);
+    // If the test process dies without stop(), do not leave this tgtd behind (by pid, never by name).
+    const reap = (): void => {
+      if (started.pid && started.exitCode === null && started.signalCode === null) {
+        try {
+          process.kill(started.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    };
+    process.once('exit', reap);
+    started.once('exit', () => process.off('exit', reap));
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
@@ -185,6 +204,7 @@ export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
   } catch (err) {
     await kill();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(path.join(os.tmpdir(), `tapir-tgtd-${control}.claim`), { force: true });
     throw err;
   }
 

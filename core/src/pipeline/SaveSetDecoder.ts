@@ -113,7 +113,10 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
         await options.deliver(item, verified(decode(raw), item, hashName));
         delivered++;
       } catch (error) {
-        damaged.push({ path, reason: (error as Error).message });
+        damaged.push({ path, reason: (error as Error).message.replace(`${path}: `, '') });
+      } finally {
+        // A decoder that failed may still have a read of this item in flight: wait for it before reading on.
+        await raw.return(undefined);
       }
     }
     for (const path of wanted.keys()) damaged.push({ path, reason: 'not found in the archive' });

@@ -46,7 +46,11 @@ const SR_SIZE = 2 ** 40;
  * and a local SR), a shared SR that every host sees (the default SR), one
  * network, and the requested VMs with their disks, VBDs, an empty CD drive and VIFs.
  */
-export async function seedPool(pool: XapiPool, addresses: readonly string[], vms: readonly SimulatedVmOptions[]): Promise<void> {
+export async function seedPool(
+  pool: XapiPool,
+  addresses: readonly string[],
+  vms: readonly SimulatedVmOptions[],
+): Promise<void> {
   const db = pool.db;
   const hostRefs = addresses.map((address, index) => {
     const ref = db.create('host', newHostRecord(`xapi-sim-host-${index}`, address), newOpaqueRef());
@@ -63,14 +67,20 @@ export async function seedPool(pool: XapiPool, addresses: readonly string[], vms
     db.update('host', hostRef, (h) => (h['control_domain'] = dom0Ref));
   }
 
-  const sharedSr = db.create('SR', newSrRecord({ name_label: 'Shared NFS storage', type: 'nfs', shared: true, physical_size: SR_SIZE }));
+  const sharedSr = db.create(
+    'SR',
+    newSrRecord({ name_label: 'Shared NFS storage', type: 'nfs', shared: true, physical_size: SR_SIZE }),
+  );
   for (const hostRef of hostRefs) {
     const pbd = db.create('PBD', newPbdRecord(hostRef, sharedSr));
     addToRefSet(db, 'SR', sharedSr, 'PBDs', pbd);
     addToRefSet(db, 'host', hostRef, 'PBDs', pbd);
   }
   const localSrs = hostRefs.map((hostRef) => {
-    const sr = db.create('SR', newSrRecord({ name_label: 'Local storage', type: 'ext', shared: false, physical_size: SR_SIZE }));
+    const sr = db.create(
+      'SR',
+      newSrRecord({ name_label: 'Local storage', type: 'ext', shared: false, physical_size: SR_SIZE }),
+    );
     const pbd = db.create('PBD', newPbdRecord(hostRef, sr));
     addToRefSet(db, 'SR', sr, 'PBDs', pbd);
     addToRefSet(db, 'host', hostRef, 'PBDs', pbd);

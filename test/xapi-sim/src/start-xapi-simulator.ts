@@ -74,11 +74,15 @@ export async function startXapiSimulator(options: XapiSimulatorOptions): Promise
   if (hostCount < 1 || hostCount > 250) throw new RangeError('hosts must be between 1 and 250');
   const disks = await DiskStore.create();
   const username = options.username ?? 'root';
-  const pool = new XapiPool(disks, { username, password: options.password }, {
-    quiesce: options.quiesce ?? 'supported',
-    snapshotIgnoreVdis: options.snapshotIgnoreVdis ?? true,
-    asyncTaskDelayMs: options.asyncTaskDelayMs ?? 20,
-  });
+  const pool = new XapiPool(
+    disks,
+    { username, password: options.password },
+    {
+      quiesce: options.quiesce ?? 'supported',
+      snapshotIgnoreVdis: options.snapshotIgnoreVdis ?? true,
+      asyncTaskDelayMs: options.asyncTaskDelayMs ?? 20,
+    },
+  );
   const addresses = Array.from({ length: hostCount }, (_, i) => `127.0.0.${i + 1}`);
   const aborter = new AbortController();
   const servers: Server[] = [];

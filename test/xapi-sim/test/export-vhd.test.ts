@@ -1,9 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ByteReader, CBT_BLOCK_SIZE, openVhdStream, startXapiSimulator, VHD_BLOCK_SIZE, type XapiSimulator } from '../src/index.js';
+import {
+  ByteReader,
+  CBT_BLOCK_SIZE,
+  openVhdStream,
+  startXapiSimulator,
+  VHD_BLOCK_SIZE,
+  type XapiSimulator,
+} from '../src/index.js';
 import { scratchDir, sha256, sha256File } from './support/scratch-dir.js';
 import { call, exec, httpGet, login } from './support/xapi-client.js';
+import type { Json } from './support/xapi-client.js';
 
 const PASSWORD = 'pw';
 const MiB = 1024 * 1024;
@@ -29,14 +37,23 @@ async function snapshotDisk(): Promise<{ vm: string; vdi: string }> {
   const vm = await call(sim.url, 'VM.snapshot', session, sim.state.vm('app').ref, 'snap');
   const vbds: string[] = await call(sim.url, 'VM.get_VBDs', session, vm);
   for (const vbd of vbds) {
-    if ((await call(sim.url, 'VBD.get_type', session, vbd)) === 'Disk') return { vm, vdi: await call(sim.url, 'VBD.get_VDI', session, vbd) };
+    if ((await call(sim.url, 'VBD.get_type', session, vbd)) === 'Disk')
+      return { vm, vdi: await call(sim.url, 'VBD.get_VDI', session, vbd) };
   }
   throw new Error('no disk');
 }
 
 async function qemuToRaw(vhd: Buffer, name: string): Promise<Buffer> {
   await writeFile(scratch.file(`${name}.vhd`), vhd);
-  await exec('qemu-img', ['convert', '-f', 'vpc', '-O', 'raw', scratch.file(`${name}.vhd`), scratch.file(`${name}.raw`)]);
+  await exec('qemu-img', [
+    'convert',
+    '-f',
+    'vpc',
+    '-O',
+    'raw',
+    scratch.file(`${name}.vhd`),
+    scratch.file(`${name}.raw`),
+  ]);
   return readFile(scratch.file(`${name}.raw`));
 }
 
@@ -53,7 +70,9 @@ describe('GET /export_raw_vdi', () => {
     const res = await httpGet(`${sim.url}/export_raw_vdi?session_id=${session}&vdi=${vdi}&format=vhd`);
     expect(res.status).toBe(200);
     await writeFile(scratch.file('full.vhd'), res.body);
-    const info = JSON.parse((await exec('qemu-img', ['info', '-f', 'vpc', '--output=json', scratch.file('full.vhd')])).stdout);
+    const info = JSON.parse(
+      (await exec('qemu-img', ['info', '-f', 'vpc', '--output=json', scratch.file('full.vhd')])).stdout,
+    );
     expect(info['virtual-size']).toBe(DISK);
     const raw = await qemuToRaw(res.body, 'full');
     expect(sha256(raw)).toBe(await sim.state.disk(vdi).sha256());
@@ -81,7 +100,9 @@ describe('GET /export_raw_vdi', () => {
     await sim.state.writeGuestDisk('app', 0, 5 * VHD_BLOCK_SIZE, Buffer.alloc(512, 2));
     await sim.state.writeGuestDisk('app', 0, 9 * VHD_BLOCK_SIZE + VHD_BLOCK_SIZE - 512, Buffer.alloc(512, 3));
     const next = await snapshotDisk();
-    const res = await httpGet(`${sim.url}/export_raw_vdi?session_id=${session}&vdi=${next.vdi}&format=vhd&base=${base.vdi}`);
+    const res = await httpGet(
+      `${sim.url}/export_raw_vdi?session_id=${session}&vdi=${next.vdi}&format=vhd&base=${base.vdi}`,
+    );
     expect(res.status).toBe(200);
     expect(res.body.readUInt32BE(60)).toBe(4); // differencing disk
     expect(await allocatedBlocks(res.body)).toEqual([2, 5, 9]);
@@ -92,9 +113,17 @@ describe('GET /export_raw_vdi', () => {
     const applied = Buffer.from(baseRaw);
     for (const b of [2, 5, 9]) deltaRaw.copy(applied, b * VHD_BLOCK_SIZE, b * VHD_BLOCK_SIZE, (b + 1) * VHD_BLOCK_SIZE);
     expect(sha256(applied)).toBe(await sim.state.disk(next.vdi).sha256());
-    const map = JSON.parse((await exec('qemu-img', ['map', '-f', 'vpc', '--output=json', scratch.file('delta.vhd')])).stdout);
-    const dataExtents = map.filter((e: any) => e.data).map((e: any) => [e.start / VHD_BLOCK_SIZE, e.length / VHD_BLOCK_SIZE]);
-    expect(dataExtents).toEqual([[2, 1], [5, 1], [9, 1]]);
+    const map = JSON.parse(
+      (await exec('qemu-img', ['map', '-f', 'vpc', '--output=json', scratch.file('delta.vhd')])).stdout,
+    );
+    const dataExtents = map
+      .filter((e: Json) => e.data)
+      .map((e: Json) => [e.start / VHD_BLOCK_SIZE, e.length / VHD_BLOCK_SIZE]);
+    expect(dataExtents).toEqual([
+      [2, 1],
+      [5, 1],
+      [9, 1],
+    ]);
   });
 });
 
@@ -104,7 +133,8 @@ describe('CBT', () => {
     await call(sim.url, 'VDI.enable_cbt', session, disk.vdiRef);
     const from = await snapshotDisk();
     const written = [3, 40, 200];
-    for (const block of written) await sim.state.writeGuestDisk('app', 0, block * CBT_BLOCK_SIZE + 10, Buffer.from('changed'));
+    for (const block of written)
+      await sim.state.writeGuestDisk('app', 0, block * CBT_BLOCK_SIZE + 10, Buffer.from('changed'));
     const to = await snapshotDisk();
     const bitmap = Buffer.from(await call(sim.url, 'VDI.list_changed_blocks', session, from.vdi, to.vdi), 'base64');
     expect(bitmap.length).toBe(DISK / CBT_BLOCK_SIZE / 8);
@@ -127,14 +157,19 @@ describe('CBT', () => {
     const b = await snapshotDisk();
     const res = await fetch(`${sim.url}/jsonrpc`, {
       method: 'POST',
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'VDI.list_changed_blocks', params: [session, a.vdi, b.vdi] }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'VDI.list_changed_blocks',
+        params: [session, a.vdi, b.vdi],
+      }),
     });
-    expect((await res.json()).error.message).toBe('VDI_NO_CBT_METADATA');
+    expect(((await res.json()) as Json).error.message).toBe('VDI_NO_CBT_METADATA');
     const noCbt = await fetch(`${sim.url}/jsonrpc`, {
       method: 'POST',
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'VDI.data_destroy', params: [session, a.vdi] }),
     });
-    expect((await noCbt.json()).error.message).toBe('VDI_NO_CBT_METADATA');
+    expect(((await noCbt.json()) as Json).error.message).toBe('VDI_NO_CBT_METADATA');
     expect(await sha256File(sim.state.disk(b.vdi).path)).toBe(await sim.state.disk(b.vdi).sha256());
   });
 });

@@ -43,7 +43,10 @@ async function snapshotOf(vm: string): Promise<string> {
 }
 
 /** Extracts an XVA with GNU tar and rebuilds each disk with xva-img; returns disk SHA-256 by Ref id. */
-async function readWithXvaImg(xva: Buffer, name: string): Promise<{ objects: ReturnType<typeof parseOvaXml>['objects']; disks: Map<string, string> }> {
+async function readWithXvaImg(
+  xva: Buffer,
+  name: string,
+): Promise<{ objects: ReturnType<typeof parseOvaXml>['objects']; disks: Map<string, string> }> {
   const dir = scratch.file(name);
   await exec('mkdir', ['-p', dir]);
   await writeFile(`${dir}/vm.xva`, xva);
@@ -77,7 +80,9 @@ describe('GET /export', () => {
     const vm = objects.find((o) => o.class === 'VM')!;
     expect(vm.snapshot['is_a_snapshot']).toBe(true);
     expect(vm.snapshot['VBDs']).toHaveLength(3); // two disks and the empty CD drive
-    expect(objects.some((o) => o.class === 'VIF' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(String(o.snapshot['MAC'])))).toBe(true);
+    expect(
+      objects.some((o) => o.class === 'VIF' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(String(o.snapshot['MAC']))),
+    ).toBe(true);
     expect((await waitTask(sim.url, session, String(res.headers['task-id']))).status).toBe('success');
   });
 
@@ -99,7 +104,11 @@ describe('GET /export', () => {
     const snap = await snapshotOf('db');
     const plain = (await httpGet(`${sim.url}/export?session_id=${session}&ref=${snap}`)).body;
     const gz = (await httpGet(`${sim.url}/export?session_id=${session}&ref=${snap}&use_compression=true`)).body;
-    const zst = (await httpGet(`${sim.url}/export?session_id=${session}&uuid=${await call(sim.url, 'VM.get_uuid', session, snap)}&use_compression=zstd`)).body;
+    const zst = (
+      await httpGet(
+        `${sim.url}/export?session_id=${session}&uuid=${await call(sim.url, 'VM.get_uuid', session, snap)}&use_compression=zstd`,
+      )
+    ).body;
     expect(gz.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     expect(zst.readUInt32LE(0)).toBe(0xfd2fb528);
     const fromGzip = await readWithXvaImg(gunzipSync(gz), 'gzip');
@@ -113,7 +122,9 @@ describe('GET /export', () => {
     const running = await httpGet(`${sim.url}/export?session_id=${session}&ref=${sim.state.vm('db').ref}`);
     expect(running.status).toBe(404);
     expect(running.body.toString()).toContain('VM_BAD_POWER_STATE');
-    expect((await httpGet(`${sim.url}/export?session_id=OpaqueRef:bad&ref=${sim.state.vm('db').ref}`)).status).toBe(401);
+    expect((await httpGet(`${sim.url}/export?session_id=OpaqueRef:bad&ref=${sim.state.vm('db').ref}`)).status).toBe(
+      401,
+    );
   });
 
   it('redirects with 302 and the full query to the host that holds a local SR', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXapiSimulator, type XapiSimulator } from '../src/index.js';
 import { call, httpGet, httpPut, login, waitTask } from './support/xapi-client.js';
+import type { Json } from './support/xapi-client.js';
 
 const PASSWORD = 'pw';
 const MiB = 1024 * 1024;
@@ -18,7 +19,7 @@ async function snapshotVdi(): Promise<{ vm: string; vdi: string }> {
   return { vm, vdi: sim.state.vmDisks(vm)[0]!.vdiRef };
 }
 
-async function exportWithTask(path: string): Promise<{ res: Awaited<ReturnType<typeof httpGet>>; task: any }> {
+async function exportWithTask(path: string): Promise<{ res: Awaited<ReturnType<typeof httpGet>>; task: Json }> {
   const task = await call(sim.url, 'task.create', session, 'export', '');
   const res = await httpGet(`${sim.url}${path}&session_id=${session}&task_id=${task}`);
   return { res, task: await waitTask(sim.url, session, task).catch(() => undefined) };
@@ -80,7 +81,9 @@ describe('transfer faults', () => {
     sim.inject({ kind: 'redirect', toHost: 1 });
     const first = await httpGet(`${sim.url}/export_raw_vdi?session_id=${session}&vdi=${vdi}&format=raw`);
     expect(first.status).toBe(302);
-    expect(first.headers['location']).toBe(`${sim.hostUrls[1]}/export_raw_vdi?session_id=${session}&vdi=${vdi}&format=raw`);
+    expect(first.headers['location']).toBe(
+      `${sim.hostUrls[1]}/export_raw_vdi?session_id=${session}&vdi=${vdi}&format=raw`,
+    );
     expect((await httpGet(String(first.headers['location']))).body.length).toBe(8 * MiB);
   });
 
@@ -125,7 +128,15 @@ describe('transfer faults', () => {
     await expect(fetch(`${sim.hostUrls[1]}/jsonrpc`, { method: 'POST', body: '{}' })).rejects.toThrow();
     sim.inject({ kind: 'host-up', host: 1 });
     await new Promise((r) => setTimeout(r, 50));
-    const res = await fetch(`${sim.hostUrls[1]}/jsonrpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'session.login_with_password', params: ['root', PASSWORD] }) });
-    expect((await res.json()).error.message).toBe('HOST_IS_SLAVE');
+    const res = await fetch(`${sim.hostUrls[1]}/jsonrpc`, {
+      method: 'POST',
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'session.login_with_password',
+        params: ['root', PASSWORD],
+      }),
+    });
+    expect(((await res.json()) as Json).error.message).toBe('HOST_IS_SLAVE');
   });
 });

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { startXapiSimulator, VHD_BLOCK_SIZE, type XapiSimulator } from '../src/index.js';
 import { sha256 } from './support/scratch-dir.js';
 import { call, httpGet, httpPut, login, taskResult, waitTask } from './support/xapi-client.js';
+import type { Json } from './support/xapi-client.js';
 
 const PASSWORD = 'pw';
 const MiB = 1024 * 1024;
@@ -13,7 +14,9 @@ let session: string;
 beforeAll(async () => {
   sim = await startXapiSimulator({
     password: PASSWORD,
-    vms: [{ name: 'mail', vifs: 2, disks: [{ sizeBytes: 6 * MiB }, { sizeBytes: 5 * MiB, content: Buffer.alloc(MiB, 7) }] }],
+    vms: [
+      { name: 'mail', vifs: 2, disks: [{ sizeBytes: 6 * MiB }, { sizeBytes: 5 * MiB, content: Buffer.alloc(MiB, 7) }] },
+    ],
   });
   session = await login(sim.url, PASSWORD);
 });
@@ -34,7 +37,11 @@ async function macsOf(vmRef: string): Promise<string[]> {
   return (await Promise.all(vifs.map((v) => call(sim.url, 'VIF.get_MAC', session, v)))).sort();
 }
 
-async function importXva(body: Buffer, query: string, options: { contentLength?: number } = {}): Promise<{ status: number; task: any }> {
+async function importXva(
+  body: Buffer,
+  query: string,
+  options: { contentLength?: number } = {},
+): Promise<{ status: number; task: Json }> {
   const task = await call(sim.url, 'task.create', session, 'import', '');
   const res = await httpPut(`${sim.url}/import?session_id=${session}&task_id=${task}${query}`, body, options);
   return { status: res.status, task: await waitTask(sim.url, session, task) };
@@ -87,10 +94,10 @@ describe('PUT /import', () => {
     expect(forced.task.status).toBe('success');
   });
 
-  it('imports into the SR named by sr_id, with xen-api\'s 1 PiB Content-Length', async () => {
+  it("imports into the SR named by sr_id, with xen-api's 1 PiB Content-Length", async () => {
     const { xva } = await exportSnapshot('mail');
     const srs = await call(sim.url, 'SR.get_all_records', session);
-    const local = Object.entries(srs).find(([, r]: any) => r.name_label === 'Local storage')![0];
+    const local = Object.entries(srs).find(([, r]: Json) => r.name_label === 'Local storage')![0];
     const { task } = await importXva(xva, `&sr_id=${local}`, { contentLength: PIB });
     expect(task.status).toBe('success');
     const [vmRef] = taskResult(task.result) as string[];
@@ -103,7 +110,7 @@ describe('PUT /import', () => {
     expect(chunked.status).toBe(403);
     const { xva } = await exportSnapshot('mail');
     const corrupt = Buffer.from(xva);
-    corrupt[corrupt.length - 3 * 512 - 600] ^= 0xff; // inside the last data chunk
+    corrupt[corrupt.length - 3 * 512 - 600]! ^= 0xff; // inside the last data chunk
     const { status, task } = await importXva(corrupt, '');
     expect(status).toBe(200); // headers went out before the body was read
     expect(task.status).toBe('failure');
@@ -114,8 +121,17 @@ describe('PUT /import', () => {
 
 describe('PUT /import_raw_vdi', () => {
   async function newVdi(size: number): Promise<string> {
-    const sr = (await call(sim.url, 'pool.get_all_records', session).then((p: any) => Object.values(p)[0] as any)).default_SR;
-    return call(sim.url, 'VDI.create', session, { SR: sr, virtual_size: String(size), name_label: 'restore', type: 'user', sharable: false, read_only: false, other_config: {} });
+    const sr = (await call(sim.url, 'pool.get_all_records', session).then((p: Json) => Object.values(p)[0] as Json))
+      .default_SR;
+    return call(sim.url, 'VDI.create', session, {
+      SR: sr,
+      virtual_size: String(size),
+      name_label: 'restore',
+      type: 'user',
+      sharable: false,
+      read_only: false,
+      other_config: {},
+    });
   }
 
   it('restores a full VHD then applies a delta VHD over it', async () => {
@@ -124,11 +140,14 @@ describe('PUT /import_raw_vdi', () => {
     const full = (await httpGet(`${sim.url}/export_raw_vdi?session_id=${session}&vdi=${base}&format=vhd`)).body;
     await sim.state.writeGuestDisk('mail', 0, 2 * VHD_BLOCK_SIZE + 5, Buffer.from('new data'));
     const next = await call(sim.url, 'VDI.snapshot', session, disk.vdiRef, {});
-    const delta = (await httpGet(`${sim.url}/export_raw_vdi?session_id=${session}&vdi=${next}&format=vhd&base=${base}`)).body;
+    const delta = (await httpGet(`${sim.url}/export_raw_vdi?session_id=${session}&vdi=${next}&format=vhd&base=${base}`))
+      .body;
 
     const target = await newVdi(6 * MiB);
     const t1 = await call(sim.url, 'task.create', session, 'restore full', '');
-    await httpPut(`${sim.url}/import_raw_vdi?session_id=${session}&task_id=${t1}&vdi=${target}&format=vhd`, full, { contentLength: PIB });
+    await httpPut(`${sim.url}/import_raw_vdi?session_id=${session}&task_id=${t1}&vdi=${target}&format=vhd`, full, {
+      contentLength: PIB,
+    });
     const r1 = await waitTask(sim.url, session, t1);
     expect(r1.status).toBe('success');
     expect(taskResult(r1.result)).toBe(target);

@@ -1,12 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXapiSimulator, type XapiSimulator } from '../src/index.js';
 import { call, callXml, login, postJson, RpcError, taskResult, waitTask } from './support/xapi-client.js';
+import type { Json } from './support/xapi-client.js';
 
 const PASSWORD = 'sim-secret';
 let sim: XapiSimulator;
 
 beforeAll(async () => {
-  sim = await startXapiSimulator({ hosts: 3, password: PASSWORD, vms: [{ name: 'web', disks: [{ sizeBytes: 4 << 20 }] }] });
+  sim = await startXapiSimulator({
+    hosts: 3,
+    password: PASSWORD,
+    vms: [{ name: 'web', disks: [{ sizeBytes: 4 << 20 }] }],
+  });
 });
 afterAll(() => sim.stop());
 
@@ -32,7 +37,11 @@ describe('sessions over JSON-RPC', () => {
   it('rejects a wrong password with SESSION_AUTHENTICATION_FAILED, code 1, HTTP 200', async () => {
     const res = await postJson(sim.url, 'session.login_with_password', ['root', 'wrong']);
     expect(res.status).toBe(200);
-    expect(res.body.error).toEqual({ code: 1, message: 'SESSION_AUTHENTICATION_FAILED', data: ['root', 'Authentication failure'] });
+    expect(res.body.error).toEqual({
+      code: 1,
+      message: 'SESSION_AUTHENTICATION_FAILED',
+      data: ['root', 'Authentication failure'],
+    });
   });
 
   it('invalidates a session on logout', async () => {
@@ -65,7 +74,10 @@ describe('sessions over JSON-RPC', () => {
 
   it('checks message names and parameter counts (session included in the count)', async () => {
     const session = await login(sim.url, PASSWORD);
-    expect(await failure(call(sim.url, 'VM.frobnicate', session))).toMatchObject({ code: 'MESSAGE_METHOD_UNKNOWN', params: ['VM.frobnicate'] });
+    expect(await failure(call(sim.url, 'VM.frobnicate', session))).toMatchObject({
+      code: 'MESSAGE_METHOD_UNKNOWN',
+      params: ['VM.frobnicate'],
+    });
     expect(await failure(call(sim.url, 'VM.get_record', session))).toMatchObject({
       code: 'MESSAGE_PARAMETER_COUNT_MISMATCH',
       params: ['VM.get_record', '2', '1'],
@@ -92,21 +104,30 @@ describe('XML-RPC', () => {
 
   it('reports failures as Status Failure with ErrorDescription', async () => {
     const reply = await callXml(sim.url, 'session.login_with_password', 'root', 'bad');
-    expect(reply.reply).toEqual({ Status: 'Failure', ErrorDescription: ['SESSION_AUTHENTICATION_FAILED', 'root', 'Authentication failure'] });
+    expect(reply.reply).toEqual({
+      Status: 'Failure',
+      ErrorDescription: ['SESSION_AUTHENTICATION_FAILED', 'root', 'Authentication failure'],
+    });
   });
 });
 
 describe('objects, tasks and events', () => {
   it('lists classes through system.listMethods and reads records', async () => {
     const methods: string[] = await call(sim.url, 'system.listMethods');
-    for (const name of ['VM.get_all_records', 'VDI.list_changed_blocks', 'event.from', 'task.create', 'pool.add_to_other_config']) {
+    for (const name of [
+      'VM.get_all_records',
+      'VDI.list_changed_blocks',
+      'event.from',
+      'task.create',
+      'pool.add_to_other_config',
+    ]) {
       expect(methods).toContain(name);
     }
     const session = await login(sim.url, PASSWORD);
     const vms = await call(sim.url, 'VM.get_all_records', session);
-    const names = Object.values(vms).map((r: any) => r.name_label);
+    const names = Object.values(vms).map((r: Json) => r.name_label);
     expect(names).toContain('web');
-    expect(Object.values(vms).filter((r: any) => r.is_control_domain)).toHaveLength(3);
+    expect(Object.values(vms).filter((r: Json) => r.is_control_domain)).toHaveLength(3);
   });
 
   it('runs Async calls as tasks whose result is an XML-RPC value', async () => {
@@ -119,7 +140,11 @@ describe('objects, tasks and events', () => {
     expect(record.result).toMatch(/^<value>OpaqueRef:[^<]+<\/value>$/);
     const snapshot = taskResult(record.result) as string;
     expect(await call(sim.url, 'VM.get_is_a_snapshot', session, snapshot)).toBe(true);
-    const failed = await waitTask(sim.url, session, await call(sim.url, 'Async.VM.start', session, vm.ref, false, false));
+    const failed = await waitTask(
+      sim.url,
+      session,
+      await call(sim.url, 'Async.VM.start', session, vm.ref, false, false),
+    );
     expect(failed.status).toBe('failure');
     expect(failed.error_info).toEqual(['VM_BAD_POWER_STATE', vm.ref, 'halted', 'running']);
   });
@@ -133,7 +158,7 @@ describe('objects, tasks and events', () => {
     const vm = sim.state.vm('web');
     await call(sim.url, 'VM.add_tags', session, vm.ref, 'backup');
     const result = await pending;
-    const event = result.events.find((e: any) => e.ref === vm.ref);
+    const event = result.events.find((e: Json) => e.ref === vm.ref);
     expect(event).toMatchObject({ class: 'vm', operation: 'mod' });
     expect(event.snapshot.tags).toContain('backup');
     expect(result.token).not.toBe(token);
@@ -168,12 +193,17 @@ describe('objects, tasks and events', () => {
     const injected = await call(sim.url, 'event.inject', session, 'pool', pool);
     expect(typeof injected).toBe('string');
     const after = await call(sim.url, 'event.from', session, ['pool'], fresh.token, 1);
-    expect(after.events.map((e: any) => [e.class, e.operation])).toEqual([['pool', 'mod']]);
+    expect(after.events.map((e: Json) => [e.class, e.operation])).toEqual([['pool', 'mod']]);
   });
 
   it('fails the next matching call with an injected API error', async () => {
     const session = await login(sim.url, PASSWORD);
-    sim.inject({ kind: 'call-error', method: 'VM.get_all', code: 'SR_BACKEND_FAILURE_44', params: ['', 'There is insufficient space', ''] });
+    sim.inject({
+      kind: 'call-error',
+      method: 'VM.get_all',
+      code: 'SR_BACKEND_FAILURE_44',
+      params: ['', 'There is insufficient space', ''],
+    });
     expect((await failure(call(sim.url, 'VM.get_all', session))).code).toBe('SR_BACKEND_FAILURE_44');
     expect(await call(sim.url, 'VM.get_all', session)).toBeInstanceOf(Array);
     sim.inject({ kind: 'sessions-invalidated' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXapiSimulator, type XapiSimulator } from '../src/index.js';
 import { call, login, RpcError } from './support/xapi-client.js';
+import type { Json } from './support/xapi-client.js';
 
 const PASSWORD = 'pw';
 const MiB = 1024 * 1024;
@@ -32,7 +33,7 @@ async function apiError(promise: Promise<unknown>): Promise<RpcError> {
 }
 
 const vm = (name: string): string => sim.state.vm(name).ref;
-const get = (field: string, ref: string): Promise<any> => call(sim.url, `VM.get_${field}`, session, ref);
+const get = (field: string, ref: string): Promise<Json> => call(sim.url, `VM.get_${field}`, session, ref);
 
 describe('power states', () => {
   it('clean_shutdown then start, with VM_BAD_POWER_STATE [vm, expected, actual] in the wrong state', async () => {
@@ -51,7 +52,9 @@ describe('power states', () => {
 
   it('honours blocked_operations', async () => {
     await call(sim.url, 'VM.add_to_blocked_operations', session, vm('idle'), 'start', 'replica');
-    expect((await apiError(call(sim.url, 'VM.start', session, vm('idle'), false, false))).code).toBe('OPERATION_BLOCKED');
+    expect((await apiError(call(sim.url, 'VM.start', session, vm('idle'), false, false))).code).toBe(
+      'OPERATION_BLOCKED',
+    );
     await call(sim.url, 'VM.remove_from_blocked_operations', session, vm('idle'), 'start');
   });
 });
@@ -65,7 +68,9 @@ describe('snapshots', () => {
     expect(await get('snapshot_of', snap)).toBe(vm('app'));
     expect(await get('snapshots', vm('app'))).toContain(snap);
     const snapDisks = sim.state.vmDisks(snap);
-    expect(await Promise.all(snapDisks.map((d) => d.disk.sha256()))).toEqual(await Promise.all(disks.map((d) => d.disk.sha256())));
+    expect(await Promise.all(snapDisks.map((d) => d.disk.sha256()))).toEqual(
+      await Promise.all(disks.map((d) => d.disk.sha256())),
+    );
     await sim.state.writeGuestDisk('app', 0, 0, Buffer.from('after snapshot!'));
     expect(await snapDisks[0]!.disk.sha256()).not.toBe(await disks[0]!.disk.sha256());
 
@@ -81,7 +86,12 @@ describe('snapshots', () => {
   });
 
   it('answers MESSAGE_PARAMETER_COUNT_MISMATCH for ignore_vdis on an older host', async () => {
-    const old = await startXapiSimulator({ password: 'x', hosts: 1, snapshotIgnoreVdis: false, vms: [{ name: 'v', disks: [{ sizeBytes: MiB }] }] });
+    const old = await startXapiSimulator({
+      password: 'x',
+      hosts: 1,
+      snapshotIgnoreVdis: false,
+      vms: [{ name: 'v', disks: [{ sizeBytes: MiB }] }],
+    });
     try {
       const s = await login(old.url, 'x');
       const error = await apiError(call(old.url, 'VM.snapshot', s, old.state.vm('v').ref, 'n', []));
@@ -93,7 +103,11 @@ describe('snapshots', () => {
   });
 
   it('checkpoint needs a running VM and yields a suspended snapshot with a suspend VDI', async () => {
-    expect((await apiError(call(sim.url, 'VM.checkpoint', session, vm('idle'), 'cp'))).params).toEqual([vm('idle'), 'running', 'halted']);
+    expect((await apiError(call(sim.url, 'VM.checkpoint', session, vm('idle'), 'cp'))).params).toEqual([
+      vm('idle'),
+      'running',
+      'halted',
+    ]);
     const cp = await call(sim.url, 'VM.checkpoint', session, vm('app'), 'cp');
     expect(await get('power_state', cp)).toBe('Suspended');
     const suspend = await get('suspend_VDI', cp);
@@ -103,9 +117,14 @@ describe('snapshots', () => {
   it('snapshot_with_quiesce works, then answers MESSAGE_REMOVED once the host removed it', async () => {
     expect(await call(sim.url, 'VM.snapshot_with_quiesce', session, vm('app'), 'q')).toMatch(/^OpaqueRef:/);
     sim.inject({ kind: 'quiesce', behaviour: 'MESSAGE_REMOVED' });
-    expect(await apiError(call(sim.url, 'VM.snapshot_with_quiesce', session, vm('app'), 'q'))).toMatchObject({ code: 'MESSAGE_REMOVED', params: [] });
+    expect(await apiError(call(sim.url, 'VM.snapshot_with_quiesce', session, vm('app'), 'q'))).toMatchObject({
+      code: 'MESSAGE_REMOVED',
+      params: [],
+    });
     sim.inject({ kind: 'quiesce', behaviour: 'VM_SNAPSHOT_WITH_QUIESCE_FAILED' });
-    expect((await apiError(call(sim.url, 'VM.snapshot_with_quiesce', session, vm('app'), 'q'))).code).toBe('VM_SNAPSHOT_WITH_QUIESCE_FAILED');
+    expect((await apiError(call(sim.url, 'VM.snapshot_with_quiesce', session, vm('app'), 'q'))).code).toBe(
+      'VM_SNAPSHOT_WITH_QUIESCE_FAILED',
+    );
     sim.inject({ kind: 'quiesce', behaviour: 'supported' });
   });
 
@@ -129,14 +148,32 @@ describe('pool_migrate', () => {
     expect(await call(sim.url, 'host.get_resident_VMs', session, other)).toContain(vm('mover'));
     expect(await call(sim.url, 'host.get_resident_VMs', session, before)).not.toContain(vm('mover'));
     const pinnedOn = await get('resident_on', vm('pinned'));
-    expect((await apiError(call(sim.url, 'VM.pool_migrate', session, vm('pinned'), hosts.find((h) => h !== pinnedOn), {}))).code).toBe('VM_REQUIRES_SR');
+    expect(
+      (
+        await apiError(
+          call(
+            sim.url,
+            'VM.pool_migrate',
+            session,
+            vm('pinned'),
+            hosts.find((h) => h !== pinnedOn),
+            {},
+          ),
+        )
+      ).code,
+    ).toBe('VM_REQUIRES_SR');
   });
 
   it('migrates a VM between two calls when injected', async () => {
     const first = await get('resident_on', vm('mover'));
     const hosts: string[] = await call(sim.url, 'host.get_all', session);
     const target = hosts.find((h) => h !== first)!;
-    sim.inject({ kind: 'vm-migrates', vm: 'mover', toHost: sim.state.pool.hosts.findIndex((h) => h.ref === target), afterCalls: 2 });
+    sim.inject({
+      kind: 'vm-migrates',
+      vm: 'mover',
+      toHost: sim.state.pool.hosts.findIndex((h) => h.ref === target),
+      afterCalls: 2,
+    });
     expect(await get('resident_on', vm('mover'))).toBe(first); // first call: not yet
     expect(await get('resident_on', vm('mover'))).toBe(target); // moved before the second
   });

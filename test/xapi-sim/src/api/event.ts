@@ -38,7 +38,14 @@ function validRefCounts(pool: XapiPool, filter: EventFilter): Record<string, num
 
 /** The wire shape of an event: XAPI sends the id as a number and the rest as strings. */
 function wireEvent(event: PoolEvent): XapiValue {
-  return { id: event.id, timestamp: event.timestamp, class: event.class, operation: event.operation, ref: event.ref, snapshot: event.snapshot };
+  return {
+    id: event.id,
+    timestamp: event.timestamp,
+    class: event.class,
+    operation: event.operation,
+    ref: event.ref,
+    snapshot: event.snapshot,
+  };
 }
 
 /** Keeps only the newest event per object, as XAPI's `event.from` coalesces. */
@@ -55,7 +62,13 @@ function coalesce(events: PoolEvent[]): PoolEvent[] {
  * `event.from(classes, token, timeout)`: events since `token`, waiting up to
  * `timeout` seconds for one; `""` returns every current object as `add`.
  */
-export async function eventFrom(pool: XapiPool, classes: XapiValue | undefined, token: string, timeoutSeconds: number, signal: AbortSignal): Promise<XapiValue> {
+export async function eventFrom(
+  pool: XapiPool,
+  classes: XapiValue | undefined,
+  token: string,
+  timeoutSeconds: number,
+  signal: AbortSignal,
+): Promise<XapiValue> {
   const filter = parseFilter(classes);
   if (pool.faults.takeEventsLost()) {
     pool.db.events.drop();
@@ -68,7 +81,14 @@ export async function eventFrom(pool: XapiPool, classes: XapiValue | undefined, 
     const last = pool.db.events.lastId;
     for (const cls of XAPI_CLASSES) {
       for (const [ref, record] of pool.db.all(cls)) {
-        const e: PoolEvent = { id: last, timestamp: '', class: cls.toLowerCase(), operation: 'add', ref, snapshot: cloneValue(record) };
+        const e: PoolEvent = {
+          id: last,
+          timestamp: '',
+          class: cls.toLowerCase(),
+          operation: 'add',
+          ref,
+          snapshot: cloneValue(record),
+        };
         if (matches(filter, e)) events.push(wireEvent(e));
       }
     }
@@ -85,7 +105,11 @@ export async function eventFrom(pool: XapiPool, classes: XapiValue | undefined, 
     if (found.length > 0 || Date.now() >= deadline || signal.aborted) break;
     await pool.db.events.waitAfter(seen, deadline - Date.now(), signal);
   }
-  return { events: coalesce(found).map(wireEvent), valid_ref_counts: validRefCounts(pool, filter), token: eventToken(seen) };
+  return {
+    events: coalesce(found).map(wireEvent),
+    valid_ref_counts: validRefCounts(pool, filter),
+    token: eventToken(seen),
+  };
 }
 
 /** Per-session subscriptions of the legacy `event.register` / `event.next` API. */
@@ -95,7 +119,8 @@ const legacySubscriptions = new Map<string, { filter: EventFilter; position: num
 export const eventMethods: MethodGroup = {
   'event.from': {
     params: ['classes', 'token', 'timeout'],
-    run: (ctx, [classes, token, timeout]) => eventFrom(ctx.pool, classes, stringArg(token, 'token'), Number(timeout), ctx.signal),
+    run: (ctx, [classes, token, timeout]) =>
+      eventFrom(ctx.pool, classes, stringArg(token, 'token'), Number(timeout), ctx.signal),
   },
   'event.inject': {
     params: ['class', 'ref'],

@@ -7,12 +7,42 @@ import type { MethodSpec } from './method-table.js';
 
 /** Fields `set_<field>` may change (XAPI's read-write fields the simulator models). */
 const WRITABLE_FIELDS = new Set([
-  'name_label', 'name_description', 'other_config', 'tags', 'blocked_operations', 'xenstore_data',
-  'is_a_template', 'affinity', 'default_SR', 'suspend_image_SR', 'crash_dump_SR', 'ha_restart_priority',
-  'ha_always_run', 'read_only', 'sharable', 'on_boot', 'allow_caching', 'suspend_SR', 'PV_args',
-  'HVM_boot_params', 'HVM_boot_policy', 'platform', 'VCPUs_max', 'VCPUs_at_startup', 'memory_static_max',
-  'memory_dynamic_max', 'memory_dynamic_min', 'memory_static_min', 'actions_after_shutdown',
-  'actions_after_reboot', 'actions_after_crash', 'sm_config', 'MTU', 'userdevice', 'bootable', 'mode',
+  'name_label',
+  'name_description',
+  'other_config',
+  'tags',
+  'blocked_operations',
+  'xenstore_data',
+  'is_a_template',
+  'affinity',
+  'default_SR',
+  'suspend_image_SR',
+  'crash_dump_SR',
+  'ha_restart_priority',
+  'ha_always_run',
+  'read_only',
+  'sharable',
+  'on_boot',
+  'allow_caching',
+  'suspend_SR',
+  'PV_args',
+  'HVM_boot_params',
+  'HVM_boot_policy',
+  'platform',
+  'VCPUs_max',
+  'VCPUs_at_startup',
+  'memory_static_max',
+  'memory_dynamic_max',
+  'memory_dynamic_min',
+  'memory_static_min',
+  'actions_after_shutdown',
+  'actions_after_reboot',
+  'actions_after_crash',
+  'sm_config',
+  'MTU',
+  'userdevice',
+  'bootable',
+  'mode',
 ]);
 
 function isMap(value: XapiValue | undefined): value is Record<string, XapiValue> {
@@ -53,7 +83,10 @@ export function genericAccessor(name: string): MethodSpec | undefined {
 
   if (message === 'get_all') return { params: [], run: (ctx) => ctx.pool.db.all(cls).map(([ref]) => ref) };
   if (message === 'get_all_records') {
-    return { params: [], run: (ctx) => Object.fromEntries(ctx.pool.db.all(cls).map(([ref, r]) => [ref, cloneValue(r)])) };
+    return {
+      params: [],
+      run: (ctx) => Object.fromEntries(ctx.pool.db.all(cls).map(([ref, r]) => [ref, cloneValue(r)])),
+    };
   }
   if (message === 'get_record') {
     return { params: ['self'], run: (ctx, [self]) => cloneValue(ctx.pool.db.get(cls, refArg(ctx.pool, cls, self))) };
@@ -65,7 +98,10 @@ export function genericAccessor(name: string): MethodSpec | undefined {
     return {
       params: ['label'],
       run: (ctx, [label]) =>
-        ctx.pool.db.all(cls).filter(([, r]) => r['name_label'] === stringArg(label, 'label')).map(([ref]) => ref),
+        ctx.pool.db
+          .all(cls)
+          .filter(([, r]) => r['name_label'] === stringArg(label, 'label'))
+          .map(([ref]) => ref),
     };
   }
   if (message.startsWith('get_')) {
@@ -95,19 +131,21 @@ export function genericAccessor(name: string): MethodSpec | undefined {
   if (message.startsWith('add_to_')) {
     return {
       params: ['self', 'key', 'value'],
-      run: (ctx, [self, key, value]) => mapChange(ctx.pool, cls, self, field('add_to_'), name, (map, ref) => {
-        const k = stringArg(key, 'key');
-        if (k in map) throw new XapiFailure('MAP_DUPLICATE_KEY', [cls, field('add_to_'), ref, k]);
-        map[k] = stringArg(value, 'value');
-      }),
+      run: (ctx, [self, key, value]) =>
+        mapChange(ctx.pool, cls, self, field('add_to_'), name, (map, ref) => {
+          const k = stringArg(key, 'key');
+          if (k in map) throw new XapiFailure('MAP_DUPLICATE_KEY', [cls, field('add_to_'), ref, k]);
+          map[k] = stringArg(value, 'value');
+        }),
     };
   }
   if (message.startsWith('remove_from_')) {
     return {
       params: ['self', 'key'],
-      run: (ctx, [self, key]) => mapChange(ctx.pool, cls, self, field('remove_from_'), name, (map) => {
-        delete map[stringArg(key, 'key')];
-      }),
+      run: (ctx, [self, key]) =>
+        mapChange(ctx.pool, cls, self, field('remove_from_'), name, (map) => {
+          delete map[stringArg(key, 'key')];
+        }),
     };
   }
   if (message.startsWith('add_') || message.startsWith('remove_')) {

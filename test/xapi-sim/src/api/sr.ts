@@ -3,12 +3,26 @@ import type { XapiRecord } from '../model/xapi-value.js';
 import type { MethodGroup } from './method-table.js';
 
 /** A fresh `SR` record. */
-export function newSrRecord(fields: { name_label: string; type: string; shared: boolean; physical_size: number }): XapiRecord {
+export function newSrRecord(fields: {
+  name_label: string;
+  type: string;
+  shared: boolean;
+  physical_size: number;
+}): XapiRecord {
   return {
     uuid: newUuid(),
     name_label: fields.name_label,
     name_description: '',
-    allowed_operations: ['vdi_create', 'vdi_destroy', 'vdi_snapshot', 'vdi_clone', 'vdi_enable_cbt', 'vdi_disable_cbt', 'vdi_data_destroy', 'vdi_list_changed_blocks'],
+    allowed_operations: [
+      'vdi_create',
+      'vdi_destroy',
+      'vdi_snapshot',
+      'vdi_clone',
+      'vdi_enable_cbt',
+      'vdi_disable_cbt',
+      'vdi_data_destroy',
+      'vdi_list_changed_blocks',
+    ],
     current_operations: {},
     VDIs: [],
     PBDs: [],

@@ -7,12 +7,8 @@ export function systemMethods(table: MethodTable): MethodGroup {
     'system.listMethods': {
       params: [],
       sessionless: true,
-      run: (ctx) => [
-        ...new Set([
-          ...table.names(),
-          ...genericAccessorNames((cls) => ctx.pool.db.all(cls)[0]?.[1]),
-        ]),
-      ].sort(),
+      run: (ctx) =>
+        [...new Set([...table.names(), ...genericAccessorNames((cls) => ctx.pool.db.all(cls)[0]?.[1])])].sort(),
     },
   };
 }

@@ -31,7 +31,16 @@ function newVdiRecord(spec: VdiSpec): XapiRecord {
     uuid,
     name_label: spec.name_label ?? '',
     name_description: spec.name_description ?? '',
-    allowed_operations: ['clone', 'snapshot', 'destroy', 'copy', 'enable_cbt', 'disable_cbt', 'data_destroy', 'list_changed_blocks'],
+    allowed_operations: [
+      'clone',
+      'snapshot',
+      'destroy',
+      'copy',
+      'enable_cbt',
+      'disable_cbt',
+      'data_destroy',
+      'list_changed_blocks',
+    ],
     current_operations: {},
     SR: spec.SR,
     VBDs: [],
@@ -262,8 +271,7 @@ export const vdiMethods: MethodGroup = {
   },
   'VDI.list_changed_blocks': {
     params: ['vdi_from', 'vdi_to'],
-    run: (ctx, [from, to]) =>
-      changedBlocksBitmap(ctx.pool, refArg(ctx.pool, 'VDI', from), refArg(ctx.pool, 'VDI', to)),
+    run: (ctx, [from, to]) => changedBlocksBitmap(ctx.pool, refArg(ctx.pool, 'VDI', from), refArg(ctx.pool, 'VDI', to)),
   },
   'VDI.get_nbd_info': {
     params: ['self'],

@@ -25,7 +25,8 @@ export function setPowerState(pool: XapiPool, vmRef: string, state: PowerState, 
   const vm = pool.db.get('VM', vmRef);
   const previousHost = vm['resident_on'] as string;
   const resident = state === 'Running' || state === 'Paused' ? hostRef : NULL_REF;
-  if (previousHost !== NULL_REF && previousHost !== resident) removeFromRefSet(pool.db, 'host', previousHost, 'resident_VMs', vmRef);
+  if (previousHost !== NULL_REF && previousHost !== resident)
+    removeFromRefSet(pool.db, 'host', previousHost, 'resident_VMs', vmRef);
   pool.db.update('VM', vmRef, (r) => {
     r['power_state'] = state;
     r['resident_on'] = resident;
@@ -86,7 +87,8 @@ export function migrateVm(pool: XapiPool, vmRef: string, hostRef: string): void 
   const state = vm['power_state'] as PowerState;
   if (state !== 'Running') throw badPowerState(vmRef, 'Running', state);
   assertCanRun(pool, vmRef, 'pool_migrate');
-  if (vm['resident_on'] === hostRef) throw new XapiFailure('OPERATION_NOT_ALLOWED', ['The VM already runs on this host']);
+  if (vm['resident_on'] === hostRef)
+    throw new XapiFailure('OPERATION_NOT_ALLOWED', ['The VM already runs on this host']);
   const local = localSrsOf(pool, vmRef)[0];
   if (local !== undefined) throw new XapiFailure('VM_REQUIRES_SR', [vmRef, local.sr]);
   setPowerState(pool, vmRef, 'Running', hostRef);

@@ -12,7 +12,18 @@ export function allowedVmOperations(state: PowerState, isSnapshot: boolean, isTe
   if (isTemplate) return ['clone', 'copy', 'export', 'destroy', 'provision'];
   switch (state) {
     case 'Running':
-      return ['snapshot', 'checkpoint', 'snapshot_with_quiesce', 'clean_shutdown', 'hard_shutdown', 'clean_reboot', 'hard_reboot', 'suspend', 'pool_migrate', 'pause'];
+      return [
+        'snapshot',
+        'checkpoint',
+        'snapshot_with_quiesce',
+        'clean_shutdown',
+        'hard_shutdown',
+        'clean_reboot',
+        'hard_reboot',
+        'suspend',
+        'pool_migrate',
+        'pause',
+      ];
     case 'Halted':
       return ['start', 'start_on', 'snapshot', 'clone', 'copy', 'export', 'destroy'];
     case 'Suspended':
@@ -28,7 +39,11 @@ export function badPowerState(vmRef: string, expected: PowerState, actual: Power
 }
 
 /** A fresh `VM` record. */
-export function newVmRecord(fields: { name_label: string; power_state?: PowerState; memoryBytes?: number }): XapiRecord {
+export function newVmRecord(fields: {
+  name_label: string;
+  power_state?: PowerState;
+  memoryBytes?: number;
+}): XapiRecord {
   const power = fields.power_state ?? 'Halted';
   const memory = fields.memoryBytes ?? 1024 * 1024 * 1024;
   return {

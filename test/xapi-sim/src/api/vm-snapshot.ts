@@ -87,7 +87,12 @@ async function copyVm(pool: XapiPool, vmRef: string, options: CopyOptions): Prom
       const firstDisk = firstDiskSr(pool, vmRef) ?? (pool.db.get('pool', pool.poolRef)['default_SR'] as string);
       const suspend = await createVdi(
         pool,
-        { SR: firstDisk, virtual_size: MEMORY_IMAGE_BYTES, name_label: `Suspend image for ${options.name}`, type: 'suspend' },
+        {
+          SR: firstDisk,
+          virtual_size: MEMORY_IMAGE_BYTES,
+          name_label: `Suspend image for ${options.name}`,
+          type: 'suspend',
+        },
         'random',
       );
       pool.db.update('VM', copyRef, (r) => (r['suspend_VDI'] = suspend));
@@ -109,7 +114,12 @@ function firstDiskSr(pool: XapiPool, vmRef: string): string | undefined {
 }
 
 /** `VM.snapshot`: a disk-only snapshot, in any power state but not of a snapshot. */
-export function snapshotVm(pool: XapiPool, vmRef: string, name: string, ignoreVdis: readonly string[] = []): Promise<string> {
+export function snapshotVm(
+  pool: XapiPool,
+  vmRef: string,
+  name: string,
+  ignoreVdis: readonly string[] = [],
+): Promise<string> {
   const vm = pool.db.get('VM', vmRef);
   if (vm['is_a_snapshot'] === true) throw new XapiFailure('OPERATION_NOT_ALLOWED', ['cannot snapshot a snapshot']);
   return copyVm(pool, vmRef, { name, mode: 'snapshot', ignoreVdis });

@@ -8,15 +8,14 @@ export class FaultBoard {
 
   /** Queues a fault that applies to a later request. */
   add(fault: XapiFault): void {
-    const times = fault.kind === 'call-error' ? (fault.times ?? 1) : fault.kind === 'vm-migrates' ? (fault.afterCalls ?? 1) : 1;
+    const times =
+      fault.kind === 'call-error' ? (fault.times ?? 1) : fault.kind === 'vm-migrates' ? (fault.afterCalls ?? 1) : 1;
     this.pending.push({ ...fault, remaining: times });
   }
 
   /** Takes the `call-error` fault for this method, if one is pending. */
   takeCallError(method: string): Extract<XapiFault, { kind: 'call-error' }> | undefined {
-    const i = this.pending.findIndex(
-      (f) => f.kind === 'call-error' && f.method.toLowerCase() === method.toLowerCase(),
-    );
+    const i = this.pending.findIndex((f) => f.kind === 'call-error' && f.method.toLowerCase() === method.toLowerCase());
     if (i < 0) return undefined;
     const fault = this.pending[i] as PendingFault & { kind: 'call-error' };
     if (--fault.remaining <= 0) this.pending.splice(i, 1);
@@ -46,7 +45,9 @@ export class FaultBoard {
   /** Takes the first transfer fault that applies to this handler. */
   takeTransferFault(
     handler: TransferHandler,
-  ): Extract<XapiFault, { kind: 'vdi-io-error' | 'premature-close' | 'http-in-body' | 'redirect' | 'task-destroyed' }> | undefined {
+  ):
+    | Extract<XapiFault, { kind: 'vdi-io-error' | 'premature-close' | 'http-in-body' | 'redirect' | 'task-destroyed' }>
+    | undefined {
     const i = this.pending.findIndex(
       (f) =>
         (f.kind === 'vdi-io-error' ||
@@ -58,6 +59,9 @@ export class FaultBoard {
     );
     if (i < 0) return undefined;
     const [fault] = this.pending.splice(i, 1);
-    return fault as Extract<XapiFault, { kind: 'vdi-io-error' | 'premature-close' | 'http-in-body' | 'redirect' | 'task-destroyed' }>;
+    return fault as Extract<
+      XapiFault,
+      { kind: 'vdi-io-error' | 'premature-close' | 'http-in-body' | 'redirect' | 'task-destroyed' }
+    >;
   }
 }

@@ -52,7 +52,10 @@ function readNumber(block: Buffer, offset: number, length: number): number {
     for (let i = offset + 1; i < offset + length; i++) value = value * 256 + block[i]!;
     return value;
   }
-  const text = block.toString('ascii', offset, offset + length).replace(/\0.*$/s, '').trim();
+  const text = block
+    .toString('ascii', offset, offset + length)
+    .replace(/\0.*$/s, '')
+    .trim();
   return text === '' ? 0 : parseInt(text, 8);
 }
 
@@ -63,7 +66,8 @@ export function parseTarHeader(block: Buffer): TarEntryHeader | undefined {
   for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
   if (sum !== readNumber(block, 148, 8)) throw new Error('tar header checksum mismatch');
   const name = block.toString('utf8', 0, 100).replace(/\0.*$/s, '');
-  const prefix = block.toString('ascii', 257, 262) === 'ustar' ? block.toString('utf8', 345, 500).replace(/\0.*$/s, '') : '';
+  const prefix =
+    block.toString('ascii', 257, 262) === 'ustar' ? block.toString('utf8', 345, 500).replace(/\0.*$/s, '') : '';
   return {
     name: prefix === '' ? name : `${prefix}/${name}`,
     size: readNumber(block, 124, 12),

@@ -80,7 +80,8 @@ export function buildVhdFooter(footer: Omit<VhdFooter, 'creatorApp' | 'timestamp
 
 /** Parses and checks a footer. */
 export function parseVhdFooter(b: Buffer): VhdFooter {
-  if (b.length < 512 || b.toString('ascii', 0, 8) !== 'conectix') throw new Error('not a VHD footer (no conectix cookie)');
+  if (b.length < 512 || b.toString('ascii', 0, 8) !== 'conectix')
+    throw new Error('not a VHD footer (no conectix cookie)');
   if (b.readUInt32BE(64) !== vhdChecksum(b.subarray(0, 512), 64)) throw new Error('VHD footer checksum mismatch');
   return {
     diskType: b.readUInt32BE(60),

@@ -18,7 +18,11 @@ const FULL_BITMAP = Buffer.alloc(SECTOR, 0xff);
  * dynamic header, BAT, the listed 2 MiB blocks in ascending order (each a
  * 512-byte sector bitmap with every sector present, then the data), footer.
  */
-export async function* writeVhd(disk: VirtualDisk, blocks: readonly number[], options: VhdStreamOptions): AsyncGenerator<Buffer> {
+export async function* writeVhd(
+  disk: VirtualDisk,
+  blocks: readonly number[],
+  options: VhdStreamOptions,
+): AsyncGenerator<Buffer> {
   const entries = Math.ceil(disk.size / VHD_BLOCK_SIZE);
   const tableOffset = 512 + 1024;
   const batBytes = Math.ceil((entries * 4) / SECTOR) * SECTOR;

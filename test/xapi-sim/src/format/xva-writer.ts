@@ -24,7 +24,11 @@ function member(name: string, data: Buffer, mtime: number): Buffer[] {
  * hex, the form Debian's xva-img reads). All-zero chunks are left out except
  * the first and the last, which mark the disk's extent.
  */
-export async function* writeXva(version: OvaVersion, objects: readonly OvaObject[], disks: readonly XvaDisk[]): AsyncGenerator<Buffer> {
+export async function* writeXva(
+  version: OvaVersion,
+  objects: readonly OvaObject[],
+  disks: readonly XvaDisk[],
+): AsyncGenerator<Buffer> {
   const mtime = Date.now() / 1000;
   yield* member('ova.xml', Buffer.from(buildOvaXml(version, objects), 'utf8'), mtime);
   for (const { id, disk } of disks) {

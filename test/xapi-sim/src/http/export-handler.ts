@@ -25,7 +25,12 @@ function vmFromQuery(pool: XapiPool, url: URL): string {
  * the VM as an XVA. A running VM cannot be exported (snapshot it first); a VM
  * whose disks are on another host's local SR is redirected there with 302.
  */
-export async function handleExport(pool: XapiPool, host: SimulatedHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleExport(
+  pool: XapiPool,
+  host: SimulatedHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const transfer = beginTransfer(pool, host, req, res, '/export', 'Export of VM');
   if (transfer === undefined) return;
   const { url } = transfer;
@@ -48,6 +53,9 @@ export async function handleExport(pool: XapiPool, host: SimulatedHost, req: Inc
   const expected = content.disks.reduce((n, d) => n + d.disk.size, 0);
   res.useChunkedEncodingByDefault = false; // XAPI ends exports by closing the connection
   res.writeHead(200, transferHeaders(transfer));
-  const body = compress(writeXva(content.version, content.objects, content.disks), parseCompression(url.searchParams.get('use_compression')));
+  const body = compress(
+    writeXva(content.version, content.objects, content.disks),
+    parseCompression(url.searchParams.get('use_compression')),
+  );
   await sendBody(transfer, body, { expectedBytes: expected });
 }

@@ -37,7 +37,10 @@ async function deltaBlocks(pool: XapiPool, vdiRef: string, baseRef: string): Pro
   }
   const blocks: number[] = [];
   for (let b = 0; b * VHD_BLOCK_SIZE < disk.size; b++) {
-    const [x, y] = await Promise.all([disk.read(b * VHD_BLOCK_SIZE, VHD_BLOCK_SIZE), base.read(b * VHD_BLOCK_SIZE, VHD_BLOCK_SIZE)]);
+    const [x, y] = await Promise.all([
+      disk.read(b * VHD_BLOCK_SIZE, VHD_BLOCK_SIZE),
+      base.read(b * VHD_BLOCK_SIZE, VHD_BLOCK_SIZE),
+    ]);
     if (!x.equals(y)) blocks.push(b);
   }
   return blocks;
@@ -48,7 +51,12 @@ async function deltaBlocks(pool: XapiPool, vdiRef: string, baseRef: string): Pro
  * (with a Content-Length) or as a VHD; with `base`, a differencing VHD holding
  * only the blocks changed since `base`. `format=tar` and unknown formats answer 404.
  */
-export async function handleExportRawVdi(pool: XapiPool, host: SimulatedHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleExportRawVdi(
+  pool: XapiPool,
+  host: SimulatedHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const transfer = beginTransfer(pool, host, req, res, '/export_raw_vdi', 'VDI export');
   if (transfer === undefined) return;
   const { url } = transfer;
@@ -68,7 +76,8 @@ export async function handleExportRawVdi(pool: XapiPool, host: SimulatedHost, re
     const base = url.searchParams.get('base');
     if (base !== null && base !== '') {
       baseRef = vdiFromQuery(pool, base);
-      if (pool.disks.find(baseRef) === undefined) throw new XapiFailure('VDI_INCOMPATIBLE_TYPE', [baseRef, 'cbt_metadata']);
+      if (pool.disks.find(baseRef) === undefined)
+        throw new XapiFailure('VDI_INCOMPATIBLE_TYPE', [baseRef, 'cbt_metadata']);
     }
   } catch (error) {
     refuseTransfer(transfer, error as XapiFailure, 404);

@@ -42,7 +42,13 @@ export function createHostServer(pool: XapiPool, host: SimulatedHost, dispatcher
   return server;
 }
 
-async function route(pool: XapiPool, host: SimulatedHost, dispatcher: RpcDispatcher, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(
+  pool: XapiPool,
+  host: SimulatedHost,
+  dispatcher: RpcDispatcher,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   if (req.method === 'POST' && path === '/jsonrpc') {
     const body = await answerJsonRpc(dispatcher, host.ref, await readText(req));
@@ -57,7 +63,11 @@ async function route(pool: XapiPool, host: SimulatedHost, dispatcher: RpcDispatc
     return;
   }
   for (const [method, prefix, handler] of DATA_HANDLERS) {
-    if (req.method === method && path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/')) {
+    if (
+      req.method === method &&
+      path.startsWith(prefix) &&
+      (path.length === prefix.length || path[prefix.length] === '/')
+    ) {
       await handler(pool, host, req, res);
       return;
     }

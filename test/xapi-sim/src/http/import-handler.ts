@@ -25,7 +25,12 @@ export function refuseChunked(req: IncomingMessage, res: ServerResponse): boolea
  * import ends at the tar's end-of-archive, whatever Content-Length said. The
  * task's result is the array of new VM references.
  */
-export async function handleImport(pool: XapiPool, host: SimulatedHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleImport(
+  pool: XapiPool,
+  host: SimulatedHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (refuseChunked(req, res)) return;
   const transfer = beginTransfer(pool, host, req, res, '/import', 'VM import');
   if (transfer === undefined) return;

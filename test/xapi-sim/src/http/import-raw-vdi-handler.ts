@@ -14,7 +14,7 @@ import { beginTransfer, refuseTransfer, transferHeaders } from './transfer-reque
 
 async function writeRaw(disk: VirtualDisk, reader: ByteReader): Promise<void> {
   const step = 4 * 1024 * 1024;
-  for (let offset = 0; offset < disk.size; ) {
+  for (let offset = 0; offset < disk.size;) {
     const piece = await reader.read(Math.min(step, disk.size - offset));
     if (piece.length === 0) return;
     await disk.write(offset, piece);
@@ -46,7 +46,12 @@ async function writeVhd(disk: VirtualDisk, reader: ByteReader): Promise<void> {
  * differencing VHD applies as a delta. The import ends when the format says
  * so (disk size reached, last VHD block read). Task result: the VDI reference.
  */
-export async function handleImportRawVdi(pool: XapiPool, host: SimulatedHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleImportRawVdi(
+  pool: XapiPool,
+  host: SimulatedHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (refuseChunked(req, res)) return;
   const transfer = beginTransfer(pool, host, req, res, '/import_raw_vdi', 'VDI import');
   if (transfer === undefined) return;

@@ -51,7 +51,8 @@ export async function sendBody(
       const next = await iterator.next();
       if (next.done) break;
       let chunk = next.value;
-      const limit = fault !== undefined && 'afterBytes' in fault && fault.afterBytes !== undefined ? fault.afterBytes : undefined;
+      const limit =
+        fault !== undefined && 'afterBytes' in fault && fault.afterBytes !== undefined ? fault.afterBytes : undefined;
       if (limit !== undefined && sent + chunk.length >= limit) {
         chunk = chunk.subarray(0, Math.max(0, limit - sent));
         if (chunk.length > 0 && !res.write(chunk)) await drained(res);
@@ -64,7 +65,11 @@ export async function sendBody(
           sent += rest.length;
           continue;
         }
-        failTask(pool, taskRef, fault!.kind === 'vdi-io-error' ? DEVICE_IO_ERROR : new XapiFailure('INTERNAL_ERROR', ['connection reset']));
+        failTask(
+          pool,
+          taskRef,
+          fault!.kind === 'vdi-io-error' ? DEVICE_IO_ERROR : new XapiFailure('INTERNAL_ERROR', ['connection reset']),
+        );
         if (fault!.kind === 'premature-close') {
           // Let the bytes already written reach the client first: a reset discards unsent data,
           // and a reset that arrives with data still queued reads as a clean end on Linux.

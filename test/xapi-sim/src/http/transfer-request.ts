@@ -5,7 +5,10 @@ import type { XapiFailure } from '../model/xapi-failure.js';
 import type { Session, SimulatedHost, XapiPool } from '../model/xapi-pool.js';
 
 /** Transfer faults that act on the body once the response has started. */
-export type BodyFault = Extract<XapiFault, { kind: 'vdi-io-error' | 'premature-close' | 'http-in-body' | 'task-destroyed' }>;
+export type BodyFault = Extract<
+  XapiFault,
+  { kind: 'vdi-io-error' | 'premature-close' | 'http-in-body' | 'task-destroyed' }
+>;
 
 /** What every data handler needs: who asked, which task reports, which fault applies. */
 export interface TransferRequest {

@@ -27,10 +27,35 @@ export interface XvaImportOptions {
 
 /** VM fields an import does not take from `ova.xml`: references, runtime state, identity. */
 const NOT_IMPORTED = new Set([
-  'uuid', 'VBDs', 'VIFs', 'snapshots', 'snapshot_of', 'parent', 'children', 'resident_on', 'affinity',
-  'suspend_VDI', 'suspend_SR', 'consoles', 'crash_dumps', 'metrics', 'guest_metrics', 'allowed_operations',
-  'current_operations', 'power_state', 'is_a_snapshot', 'domid', 'appliance', 'attached_PCIs', 'VGPUs',
-  'VUSBs', 'VTPMs', 'protection_policy', 'snapshot_schedule', 'scheduled_to_be_resident_on', 'is_control_domain',
+  'uuid',
+  'VBDs',
+  'VIFs',
+  'snapshots',
+  'snapshot_of',
+  'parent',
+  'children',
+  'resident_on',
+  'affinity',
+  'suspend_VDI',
+  'suspend_SR',
+  'consoles',
+  'crash_dumps',
+  'metrics',
+  'guest_metrics',
+  'allowed_operations',
+  'current_operations',
+  'power_state',
+  'is_a_snapshot',
+  'domid',
+  'appliance',
+  'attached_PCIs',
+  'VGPUs',
+  'VUSBs',
+  'VTPMs',
+  'protection_policy',
+  'snapshot_schedule',
+  'scheduled_to_be_resident_on',
+  'is_control_domain',
 ]);
 
 /** Converts an `ova.xml` value (ints arrive as strings) to the type of the field's default. */
@@ -38,7 +63,8 @@ function coerceLike(template: XapiValue, value: XapiValue): XapiValue {
   if (typeof template === 'number') return Number(value);
   if (typeof template === 'boolean') return value === true || value === 'true' || value === '1';
   if (typeof template === 'string') return String(value);
-  if (template instanceof XapiDateTime) return value instanceof XapiDateTime ? value : XapiDateTime.parse(String(value));
+  if (template instanceof XapiDateTime)
+    return value instanceof XapiDateTime ? value : XapiDateTime.parse(String(value));
   if (Array.isArray(template)) return Array.isArray(value) ? value.map(String) : [];
   if (typeof value === 'object' && !Array.isArray(value) && !(value instanceof XapiDateTime)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
@@ -87,7 +113,8 @@ function makeRoomForRestore(pool: XapiPool, uuid: string, force: boolean): void 
 export async function importXva(pool: XapiPool, reader: ByteReader, options: XvaImportOptions): Promise<string> {
   const members = readTarMembers(reader);
   const first = await members.next();
-  if (first.done || first.value.name !== 'ova.xml') throw new XapiFailure('IMPORT_ERROR', ['ova.xml is not the first member']);
+  if (first.done || first.value.name !== 'ova.xml')
+    throw new XapiFailure('IMPORT_ERROR', ['ova.xml is not the first member']);
   const { objects } = parseOvaXml(first.value.data.toString('utf8'));
   const byId = new Map(objects.map((o) => [o.id, o]));
   const vmObject = objects.find((o) => o.class === 'VM');

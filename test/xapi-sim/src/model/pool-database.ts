@@ -4,18 +4,7 @@ import { XapiFailure } from './xapi-failure.js';
 import { cloneValue, type XapiRecord } from './xapi-value.js';
 
 /** The XAPI classes the simulator keeps objects of, with their datamodel spelling. */
-export const XAPI_CLASSES = [
-  'pool',
-  'host',
-  'VM',
-  'VBD',
-  'VDI',
-  'SR',
-  'PBD',
-  'VIF',
-  'network',
-  'task',
-] as const;
+export const XAPI_CLASSES = ['pool', 'host', 'VM', 'VBD', 'VDI', 'SR', 'PBD', 'VIF', 'network', 'task'] as const;
 
 /** A class the simulator keeps objects of. */
 export type XapiClassName = (typeof XAPI_CLASSES)[number];

@@ -10,7 +10,13 @@ export function addToRefSet(db: PoolDatabase, cls: XapiClassName, ref: string, f
 }
 
 /** Removes `value` from the set-of-refs field `field` of an object, if the object still exists. */
-export function removeFromRefSet(db: PoolDatabase, cls: XapiClassName, ref: string, field: string, value: string): void {
+export function removeFromRefSet(
+  db: PoolDatabase,
+  cls: XapiClassName,
+  ref: string,
+  field: string,
+  value: string,
+): void {
   if (!db.has(cls, ref)) return;
   db.update(cls, ref, (r) => {
     r[field] = (r[field] as string[]).filter((v) => v !== value);

@@ -1,13 +1,7 @@
 import type { XapiDateTime } from './xapi-date-time.js';
 
 /** Any value a XAPI record field or call parameter can hold. */
-export type XapiValue =
-  | string
-  | number
-  | boolean
-  | XapiDateTime
-  | XapiValue[]
-  | { [key: string]: XapiValue };
+export type XapiValue = string | number | boolean | XapiDateTime | XapiValue[] | { [key: string]: XapiValue };
 
 /** One object's fields, as `<Class>.get_record` returns them. */
 export type XapiRecord = { [field: string]: XapiValue };

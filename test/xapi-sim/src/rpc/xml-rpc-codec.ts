@@ -31,7 +31,8 @@ export function encodeXmlRpcValue(value: XapiValue | null | undefined): string {
     return Number.isInteger(value) ? `<value>${value}</value>` : `<value><double>${value}</double></value>`;
   }
   if (value instanceof XapiDateTime) return `<value><dateTime.iso8601>${value.toString()}</dateTime.iso8601></value>`;
-  if (Array.isArray(value)) return `<value><array><data>${value.map(encodeXmlRpcValue).join('')}</data></array></value>`;
+  if (Array.isArray(value))
+    return `<value><array><data>${value.map(encodeXmlRpcValue).join('')}</data></array></value>`;
   const members = Object.entries(value)
     .map(([k, v]) => `<member><name>${escapeXml(k)}</name>${encodeXmlRpcValue(v)}</member>`)
     .join('');

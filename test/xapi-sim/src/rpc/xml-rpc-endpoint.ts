@@ -15,7 +15,8 @@ export async function answerXmlRpc(dispatcher: RpcDispatcher, hostRef: string, b
     const value = await dispatcher.call(hostRef, call.method, call.params);
     return encodeXmlRpcResponse({ Status: 'Success', Value: value });
   } catch (error) {
-    const failure = error instanceof SyntaxError ? asFailure(new Error(`XML-RPC parse error: ${error.message}`)) : asFailure(error);
+    const failure =
+      error instanceof SyntaxError ? asFailure(new Error(`XML-RPC parse error: ${error.message}`)) : asFailure(error);
     return encodeXmlRpcResponse({ Status: 'Failure', ErrorDescription: failure.description });
   }
 }

@@ -52,7 +52,8 @@ export class VirtualDisk {
 
   /** Writes at `offset`, marking blocks allocated and recording the write in the chain. */
   async write(offset: number, data: Uint8Array, options: { track?: boolean } = {}): Promise<void> {
-    if (offset < 0 || offset + data.length > this.size) throw new RangeError(`write beyond the disk end (${this.size})`);
+    if (offset < 0 || offset + data.length > this.size)
+      throw new RangeError(`write beyond the disk end (${this.size})`);
     const fh = await this.file();
     let done = 0;
     while (done < data.length) {

@@ -7,6 +7,10 @@ import { encodeXmlRpcValue, parseXmlRpcResponse, type XapiValue } from '../../sr
 
 export const exec = promisify(execFile);
 
+/** A decoded wire value; tests assert its shape themselves. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 /** An API error as a client sees it. */
 export class RpcError extends Error {
   constructor(
@@ -18,7 +22,11 @@ export class RpcError extends Error {
 }
 
 /** Raw JSON-RPC POST; returns HTTP status, content type and parsed body. */
-export async function postJson(baseUrl: string, method: string, params: unknown[]): Promise<{ status: number; contentType: string | null; body: any }> {
+export async function postJson(
+  baseUrl: string,
+  method: string,
+  params: unknown[],
+): Promise<{ status: number; contentType: string | null; body: Json }> {
   const res = await fetch(`${baseUrl}/jsonrpc`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -28,14 +36,18 @@ export async function postJson(baseUrl: string, method: string, params: unknown[
 }
 
 /** A JSON-RPC call that throws {@link RpcError} for API errors. */
-export async function call(baseUrl: string, method: string, ...params: unknown[]): Promise<any> {
+export async function call(baseUrl: string, method: string, ...params: unknown[]): Promise<Json> {
   const { body } = await postJson(baseUrl, method, params);
   if (body.error !== undefined) throw new RpcError(body.error.message, body.error.data ?? []);
   return body.result;
 }
 
 /** An XML-RPC call; returns the decoded struct (`Status`, `Value` / `ErrorDescription`) and the content type. */
-export async function callXml(baseUrl: string, method: string, ...params: XapiValue[]): Promise<{ contentType: string | null; reply: any; text: string }> {
+export async function callXml(
+  baseUrl: string,
+  method: string,
+  ...params: XapiValue[]
+): Promise<{ contentType: string | null; reply: Json; text: string }> {
   const body = `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params
     .map((p) => `<param>${encodeXmlRpcValue(p)}</param>`)
     .join('')}</params></methodCall>`;
@@ -50,7 +62,7 @@ export function login(baseUrl: string, password: string, user = 'root'): Promise
 }
 
 /** Polls a task until it leaves `pending`; returns its record. */
-export async function waitTask(baseUrl: string, session: string, task: string, timeoutMs = 30_000): Promise<any> {
+export async function waitTask(baseUrl: string, session: string, task: string, timeoutMs = 30_000): Promise<Json> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const record = await call(baseUrl, 'task.get_record', session, task);
@@ -94,9 +106,15 @@ export function httpGet(url: string): Promise<HttpResult> {
 }
 
 /** PUT a body with a Content-Length (or chunked when `chunked`), returning status and body. */
-export function httpPut(url: string, body: Buffer, options: { chunked?: boolean; contentLength?: number } = {}): Promise<HttpResult> {
+export function httpPut(
+  url: string,
+  body: Buffer,
+  options: { chunked?: boolean; contentLength?: number } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(options.contentLength ?? body.length) };
+    const headers: Record<string, string> = options.chunked
+      ? { 'transfer-encoding': 'chunked' }
+      : { 'content-length': String(options.contentLength ?? body.length) };
     const req = request(url, { method: 'PUT', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -105,9 +123,13 @@ export function httpPut(url: string, body: Buffer, options: { chunked?: boolean;
         // With an oversized Content-Length (xen-api's 1 PiB) the client just drops the connection.
         if (options.contentLength !== undefined) req.destroy();
       });
-      res.on('error', (error) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), error }));
+      res.on('error', (error) =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), error }),
+      );
     });
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+    );
     req.write(body);
     if (options.contentLength === undefined) req.end();
   });
@@ -115,5 +137,7 @@ export function httpPut(url: string, body: Buffer, options: { chunked?: boolean;
 
 /** Parses the XML-RPC-serialized string XAPI stores in `task.result`. */
 export function taskResult(result: string): XapiValue {
-  return result === '' ? '' : parseXmlRpcResponse(`<methodResponse><params><param>${result}</param></params></methodResponse>`);
+  return result === ''
+    ? ''
+    : parseXmlRpcResponse(`<methodResponse><params><param>${result}</param></params></methodResponse>`);
 }

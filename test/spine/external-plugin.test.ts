@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, REPO, scratch } from '../helpers/cli.js';
+
+describe('a plugin from outside the repository, linked like a third party\'s', () => {
+  let s: Awaited<ReturnType<typeof scratch>>;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    s = await scratch();
+    env = { TAPIR_DATA_DIR: join(s.dir, 'data'), TAPIR_CACHE_DIR: join(s.dir, 'cache') };
+    const link = await cli(['plugins', 'link', '--no-install', join(REPO, 'test/fixtures/tapir-plugin-hello')], { home: s.home, env });
+    expect(link.code).toBe(0);
+    await writeFile(
+      join(s.dir, 'tapir.yaml'),
+      `version: 1
+destinations:
+  local: { kind: disk, path: ${join(s.dir, 'dest')} }
+jobs:
+  greetings:
+    sources: [ { kind: hello, name: world, count: 4 } ]
+    destination: local
+    transforms: [ { kind: zstd, level: 1 } ]
+`,
+    );
+  });
+  afterAll(() => s.dispose());
+
+  const run = (args: string[]) => cli([...args, '--config', join(s.dir, 'tapir.yaml')], { home: s.home, env });
+
+  it('is listed by oclif and validated with its own schema', async () => {
+    const plugins = await cli(['plugins'], { home: s.home, env });
+    expect(plugins.stdout).toContain('tapir-plugin-hello 1.0.0 (link)');
+    const v = await run(['config', 'validate', '--json']);
+    expect(v.code).toBe(0);
+    expect(v.json.plugins.map((p: { name: string }) => p.name)).toEqual(['core', 'disk', 'files', 'hello']);
+  });
+
+  it('runs in a job, and its save set restores byte for byte', async () => {
+    const r = await run(['job', 'run', 'greetings', '--json']);
+    expect(r.code).toBe(0);
+    const set = r.json.saveSets[0];
+    expect(set).toMatchObject({ status: 'complete', object: 'hello:world', items: 6 });
+    const target = join(s.dir, 'restore');
+    const restore = await run(['restore', set.saveSet, '--to', target, '--json']);
+    expect(restore.code).toBe(0);
+    const expected = createHash('sha256').update(Buffer.from('hello world, greeting 2\n'.repeat(3000))).digest('hex');
+    expect(createHash('sha256').update(await readFile(join(target, 'greetings/hello-2.txt'))).digest('hex')).toBe(expected);
+    const stream = await readFile(join(target, 'greetings/stream.bin'));
+    expect(stream.length).toBe(1_500_000);
+    expect(stream[0]).toBe(1);
+    expect(stream[1_499_999]).toBe(5);
+  });
+
+  it('its schema errors are reported like core ones', async () => {
+    await writeFile(join(s.dir, 'tapir.yaml'), `version: 1\njobs:\n  g:\n    sources: [ { kind: hello, count: 0 } ]\n    destination: { kind: disk, path: /tmp/x }\n`);
+    const v = await run(['config', 'validate', '--json']);
+    expect(v.code).toBe(3);
+    expect(v.json.error.context.problems.map((p: { path: string }) => p.path)).toEqual(['/jobs/g/sources/0', '/jobs/g/sources/0/count']);
+  });
+});

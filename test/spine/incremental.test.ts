@@ -1,0 +1,77 @@
+import { appendFile, chmod, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, scratch } from '../helpers/cli.js';
+import { makeTree, snapshot } from '../helpers/tree.js';
+
+describe('incremental backups', () => {
+  let s: Awaited<ReturnType<typeof scratch>>;
+  let tree: string;
+  let fullId: string;
+  let incrId: string;
+  let incr: Awaited<ReturnType<typeof cli>>;
+  let atFull: Awaited<ReturnType<typeof snapshot>>;
+  let atIncr: Awaited<ReturnType<typeof snapshot>>;
+  const dest = () => join(s.dir, 'dest');
+
+  beforeAll(async () => {
+    s = await scratch();
+    tree = join(s.dir, 'tree');
+    await makeTree(tree);
+    atFull = await snapshot(tree);
+    const full = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], { home: s.home });
+    expect(full.code).toBe(0);
+    fullId = full.json.saveSets[0].saveSet;
+    // Change one file, add one, delete one, change one file's mode only.
+    await appendFile(join(tree, 'dir/sub/text.log'), 'one more line\n');
+    await writeFile(join(tree, 'new-file.txt'), 'new since the full\n');
+    await rm(join(tree, 'script.sh'));
+    await chmod(join(tree, 'secret'), 0o640);
+    atIncr = await snapshot(tree);
+    incr = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], { home: s.home });
+    expect(incr.code).toBe(0);
+    incrId = incr.json.saveSets[0].saveSet;
+  });
+  afterAll(() => s.dispose());
+
+  it('stores only what changed since its parent', async () => {
+    const set = incr.json.saveSets[0];
+    expect(set.level).toBe('incremental');
+    const changedBytes = atIncr['dir/sub/text.log']!.size! + atIncr['new-file.txt']!.size! + atIncr['secret']!.size!;
+    expect(set.bytes).toBe(changedBytes);
+    const items = await cli(['catalog', 'items', incrId, '--json'], { home: s.home });
+    const here = items.json.items.filter((i: { hash?: string; dataSaveSet?: string }) => i.hash && i.dataSaveSet === incrId).map((i: { path: string }) => `/${i.path}`.slice(tree.length));
+    expect(here.sort()).toEqual(['/dir/sub/text.log', '/new-file.txt', '/secret']);
+    expect(items.json.items.some((i: { path: string }) => i.path.endsWith('script.sh'))).toBe(false);
+  });
+
+  it('restoring the incremental rebuilds the tree as it was at that run', async () => {
+    const target = join(s.dir, 'restore-incr');
+    const r = await cli(['restore', incrId, '--to', target, '--json'], { home: s.home });
+    expect(r.code).toBe(0);
+    expect(r.json.read).toEqual([fullId, incrId]);
+    expect(await snapshot(join(target, tree.slice(1)))).toEqual(atIncr);
+  });
+
+  it('restoring the full still gives the tree as it was then', async () => {
+    const target = join(s.dir, 'restore-full');
+    const r = await cli(['restore', fullId, '--to', target, '--json'], { home: s.home });
+    expect(r.code).toBe(0);
+    expect(await snapshot(join(target, tree.slice(1)))).toEqual(atFull);
+  });
+
+  it('restores a single item from the chain', async () => {
+    const target = join(s.dir, 'restore-one');
+    const r = await cli(['restore', incrId, '--item', `${tree.slice(1)}/small.txt`, '--to', target, '--json'], { home: s.home });
+    expect(r.code).toBe(0);
+    const after = await snapshot(join(target, tree.slice(1)));
+    expect(after['small.txt']).toEqual(atIncr['small.txt']);
+    expect(Object.keys(after)).toEqual(['small.txt']);
+  });
+
+  it('a rerun with nothing changed stores no data', async () => {
+    const again = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], { home: s.home });
+    expect(again.code).toBe(0);
+    expect(again.json.saveSets[0].bytes).toBe(0);
+  });
+});
