@@ -344,7 +344,9 @@ export class TapeDrive extends ScsiDevice {
     await this.expectGood(rewind(), false, true);
     const r = await this.command(loadUnload(false), false, true);
     if (r.status !== ScsiStatus.GOOD && !r.sense?.conditions.has('no-medium')) throw this.error('TAPIR_E_DEVICE', loadUnload(false), r.sense, {}, r.status);
-    if (!this.quirks.loadUnloadIgnored) this.hasMedium = false;
+    // The next ready tape counts as newly loaded, at its beginning: where tgt ignores the unload the tape is still in
+    // the drive but rewound, and a changer's MOVE MEDIUM takes it out.
+    this.hasMedium = false;
     this.pos = UNKNOWN_POSITION;
   }
 
