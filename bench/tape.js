@@ -38,11 +38,40 @@ async function startTgt(dir) {
   const port = await freePort();
   const control = 20000 + Math.floor(Math.random() * 12000);
   const tapes = BLOCK_SIZES.map((_, i) => `BENCH${i}`); // rewritten from the start on every run
-  for (const b of tapes) await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', b, '--size', String(Math.ceil((TOTAL * 1.2) / MiB) + 64), '--type', 'data', '--file', path.join(dir, b)]);
-  await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', 'EMPTY', '--size', '1', '--type', 'data', '--file', path.join(dir, '.drive')]);
+  for (const b of tapes)
+    await run('tgtimg', [
+      '--op',
+      'new',
+      '--device-type',
+      'tape',
+      '--barcode',
+      b,
+      '--size',
+      String(Math.ceil((TOTAL * 1.2) / MiB) + 64),
+      '--type',
+      'data',
+      '--file',
+      path.join(dir, b),
+    ]);
+  await run('tgtimg', [
+    '--op',
+    'new',
+    '--device-type',
+    'tape',
+    '--barcode',
+    'EMPTY',
+    '--size',
+    '1',
+    '--type',
+    'data',
+    '--file',
+    path.join(dir, '.drive'),
+  ]);
   writeFileSync(path.join(dir, 'smc'), Buffer.alloc(1024));
   const log = openSync(path.join(dir, 'tgtd.log'), 'a');
-  const child = spawn('tgtd', ['-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`, '-f'], { stdio: ['ignore', log, log] });
+  const child = spawn('tgtd', ['-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`, '-f'], {
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   const adm = (...a) => run('tgtadm', ['-C', String(control), '--lld', 'iscsi', ...a]);
   for (let i = 0; ; i++) {
@@ -54,11 +83,36 @@ async function startTgt(dir) {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  const lu = (lun, params) => adm('--mode', 'logicalunit', '--op', 'update', '--tid', '1', '--lun', String(lun), '--params', params);
+  const lu = (lun, params) =>
+    adm('--mode', 'logicalunit', '--op', 'update', '--tid', '1', '--lun', String(lun), '--params', params);
   await adm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', TARGET);
-  await adm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', '1', '-b', path.join(dir, '.drive'), '--device-type=tape');
+  await adm(
+    '--mode',
+    'logicalunit',
+    '--op',
+    'new',
+    '--tid',
+    '1',
+    '--lun',
+    '1',
+    '-b',
+    path.join(dir, '.drive'),
+    '--device-type=tape',
+  );
   await lu(1, 'online=0');
-  await adm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', '2', '-b', path.join(dir, 'smc'), '--device-type=changer');
+  await adm(
+    '--mode',
+    'logicalunit',
+    '--op',
+    'new',
+    '--tid',
+    '1',
+    '--lun',
+    '2',
+    '-b',
+    path.join(dir, 'smc'),
+    '--device-type=changer',
+  );
   await lu(2, `media_home=${dir}`);
   await lu(2, 'element_type=4,start_address=1,quantity=1');
   await lu(2, 'element_type=4,address=1,tid=1,lun=1');
@@ -99,7 +153,9 @@ async function timed(fn) {
 async function ddCeiling(dir, blockSize) {
   const file = path.join(dir, `dd-${blockSize}`);
   const count = String(TOTAL / blockSize);
-  const write = await timed(() => run('dd', ['if=/dev/zero', `of=${file}`, `bs=${blockSize}`, `count=${count}`, 'conv=fsync']));
+  const write = await timed(() =>
+    run('dd', ['if=/dev/zero', `of=${file}`, `bs=${blockSize}`, `count=${count}`, 'conv=fsync']),
+  );
   const read = await timed(() => run('dd', [`if=${file}`, 'of=/dev/null', `bs=${blockSize}`]));
   rmSync(file, { force: true });
   return { write: TOTAL / write / MiB, read: TOTAL / read / MiB };
@@ -155,7 +211,9 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   const f = (x) => x.toFixed(0).padStart(6);
-  console.log(`tape over iSCSI (tapir initiator → tgt VTL, loopback) vs dd on the tape files' filesystem; ${TOTAL / MiB} MiB per run, median of ${RUNS}, MiB/s`);
+  console.log(
+    `tape over iSCSI (tapir initiator → tgt VTL, loopback) vs dd on the tape files' filesystem; ${TOTAL / MiB} MiB per run, median of ${RUNS}, MiB/s`,
+  );
   console.log('block     | iSCSI write | dd write | ratio | iSCSI read | dd read | ratio');
   for (const r of rows) {
     console.log(

@@ -29,6 +29,11 @@ export type { SessionParameters, OperationalOffer } from './iscsi/negotiation.js
 export { TapeDrive, type TapeDriveOptions, type TapeDriveEvents, type TapeReadiness } from './tape/tape-drive.js';
 export type { TapePosition } from './tape/tape-position.js';
 export type { TapeRead, EarlyWarning } from './tape/tape-read.js';
-export { TapeReadStream, TapeWriteStream, type TapeReadStreamOptions, type TapeWriteStreamOptions } from './tape/tape-streams.js';
+export {
+  TapeReadStream,
+  TapeWriteStream,
+  type TapeReadStreamOptions,
+  type TapeWriteStreamOptions,
+} from './tape/tape-streams.js';
 export { MediaChanger, deviceIdSerial, type MediaChangerOptions } from './changer/media-changer.js';
 export { isCleaningCartridge, CLEANING_PREFIX, type ChangerInventory } from './changer/changer-inventory.js';

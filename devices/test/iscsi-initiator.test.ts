@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTapirError, type TapirError } from '@tapir/sdk';
-import { discoverTargets, inquiry, IscsiTransport, read6, testUnitReady, write6, type IscsiTransportOptions } from '../src/index.js';
+import {
+  discoverTargets,
+  inquiry,
+  IscsiTransport,
+  read6,
+  testUnitReady,
+  write6,
+  type IscsiTransportOptions,
+} from '../src/index.js';
 import { startFakeTarget, solicitWrites, type FakeTarget, type FakeTargetScript } from './support/fake-target.js';
 
 let target: FakeTarget | undefined;
@@ -12,9 +20,19 @@ afterEach(async () => {
   target = undefined;
 });
 
-async function connect(script: FakeTargetScript, options: Partial<IscsiTransportOptions> = {}): Promise<IscsiTransport> {
+async function connect(
+  script: FakeTargetScript,
+  options: Partial<IscsiTransportOptions> = {},
+): Promise<IscsiTransport> {
   target = await startFakeTarget(script);
-  transport = await IscsiTransport.connect({ host: '127.0.0.1', port: target.port, targetName: 'iqn.2026-11.test:fake', timeoutMs: 2000, loginTimeoutMs: 2000, ...options });
+  transport = await IscsiTransport.connect({
+    host: '127.0.0.1',
+    port: target.port,
+    targetName: 'iqn.2026-11.test:fake',
+    timeoutMs: 2000,
+    loginTimeoutMs: 2000,
+    ...options,
+  });
   return transport;
 }
 
@@ -36,7 +54,14 @@ const pattern = (n: number): Buffer => {
 
 describe('login and negotiation', () => {
   it('passes the security stage with a non-zero ISID, then negotiates operational keys', async () => {
-    const t = await connect({ operationalKeys: { MaxRecvDataSegmentLength: '4096', FirstBurstLength: '16384', MaxBurstLength: '32768', InitialR2T: 'No' } });
+    const t = await connect({
+      operationalKeys: {
+        MaxRecvDataSegmentLength: '4096',
+        FirstBurstLength: '16384',
+        MaxBurstLength: '32768',
+        InitialR2T: 'No',
+      },
+    });
     const [security, operational] = target!.logins;
     expect(security).toMatchObject({ csg: 0, nsg: 1, transit: true, tsih: 0 });
     expect(security!.isid).not.toBe('000000000000');
@@ -45,7 +70,13 @@ describe('login and negotiation', () => {
     expect(security!.keys.get('InitiatorName')).toMatch(/^iqn\./);
     expect(operational).toMatchObject({ csg: 1, nsg: 3, transit: true });
     expect(operational!.keys.get('HeaderDigest')).toBe('None');
-    expect(t.parameters).toMatchObject({ sendDataSegmentLength: 4096, firstBurstLength: 16384, maxBurstLength: 32768, initialR2T: false, immediateData: true });
+    expect(t.parameters).toMatchObject({
+      sendDataSegmentLength: 4096,
+      firstBurstLength: 16384,
+      maxBurstLength: 32768,
+      initialR2T: false,
+      immediateData: true,
+    });
   });
 
   it('uses 8192-byte segments toward a target that declares no MaxRecvDataSegmentLength (tgt)', async () => {
@@ -54,18 +85,24 @@ describe('login and negotiation', () => {
   });
 
   it('never exceeds its own offer whatever the target answers', async () => {
-    const t = await connect({ operationalKeys: { MaxBurstLength: '99999999', FirstBurstLength: '99999999', InitialR2T: 'No' } }, { offer: { maxBurstLength: 65536, firstBurstLength: 8192, initialR2T: true } });
+    const t = await connect(
+      { operationalKeys: { MaxBurstLength: '99999999', FirstBurstLength: '99999999', InitialR2T: 'No' } },
+      { offer: { maxBurstLength: 65536, firstBurstLength: 8192, initialR2T: true } },
+    );
     expect(t.parameters).toMatchObject({ maxBurstLength: 65536, firstBurstLength: 8192, initialR2T: true });
   });
 
   it('reports a refused login with TAPIR_E_ISCSI_LOGIN and the status', async () => {
     const err = await failure(
       connect({
-        login: (seen) => (seen.csg === 0 ? (b) => {
-          b[1] = 0;
-          b[36] = 2;
-          b[37] = 3;
-        } : 'default'),
+        login: (seen) =>
+          seen.csg === 0
+            ? (b) => {
+                b[1] = 0;
+                b[36] = 2;
+                b[37] = 3;
+              }
+            : 'default',
       }),
     );
     expect(err.code).toBe('TAPIR_E_ISCSI_LOGIN');
@@ -84,10 +121,14 @@ describe('login and negotiation', () => {
     const err = await failure(
       connect({
         login: (_seen, conn) => {
-          conn.pdu(0x23, (b) => {
-            b[1] = 0x81;
-            b.writeUInt32BE(0, 16);
-          }, Buffer.from('AuthMethod\0'));
+          conn.pdu(
+            0x23,
+            (b) => {
+              b[1] = 0x81;
+              b.writeUInt32BE(0, 16);
+            },
+            Buffer.from('AuthMethod\0'),
+          );
           return 'silent';
         },
       }),
@@ -100,10 +141,14 @@ describe('login and negotiation', () => {
       connect({
         login: (seen, conn) => {
           if (seen.csg !== 0) return 'default';
-          conn.pdu(0x23, (b) => {
-            b[1] = 0x00;
-            b.writeUInt32BE(0, 16);
-          }, Buffer.from('AuthMethod=CHAP\0'));
+          conn.pdu(
+            0x23,
+            (b) => {
+              b[1] = 0x00;
+              b.writeUInt32BE(0, 16);
+            },
+            Buffer.from('AuthMethod=CHAP\0'),
+          );
           return 'silent';
         },
       }),
@@ -124,7 +169,15 @@ describe('login and negotiation', () => {
 
 describe('full feature phase', () => {
   it('writes with immediate data, unsolicited Data-Out and R2T bursts, segments within the target limit', async () => {
-    const t = await connect({ operationalKeys: { MaxRecvDataSegmentLength: '4096', FirstBurstLength: '16384', MaxBurstLength: '32768', InitialR2T: 'No' }, ...solicitWrites(32768, 16384, false) });
+    const t = await connect({
+      operationalKeys: {
+        MaxRecvDataSegmentLength: '4096',
+        FirstBurstLength: '16384',
+        MaxBurstLength: '32768',
+        InitialR2T: 'No',
+      },
+      ...solicitWrites(32768, 16384, false),
+    });
     const data = pattern(100_000);
     const r = await t.execute(1, write6(data));
     expect(r.status).toBe(0);
@@ -168,7 +221,10 @@ describe('full feature phase', () => {
   });
 
   it('delivers CHECK CONDITION with decoded sense', async () => {
-    const t = await connect({ command: (cmd, conn) => conn.response(cmd, 2, Buffer.from('700006000000000a000000002900000000', 'hex').subarray(0, 18)) });
+    const t = await connect({
+      command: (cmd, conn) =>
+        conn.response(cmd, 2, Buffer.from('700006000000000a000000002900000000', 'hex').subarray(0, 18)),
+    });
     const r = await t.execute(1, testUnitReady());
     expect(r.status).toBe(2);
     expect(r.sense?.conditions.has('reset')).toBe(true);
@@ -264,9 +320,18 @@ describe('failures: errors, never hangs', () => {
   });
 
   const sense18 = (hexs: string): Buffer => Buffer.from(hexs, 'hex');
-  const MALFORMED: Array<{ name: string; code: string; request?: 'read' | 'write'; answer: FakeTargetScript['command'] }> = [
+  const MALFORMED: Array<{
+    name: string;
+    code: string;
+    request?: 'read' | 'write';
+    answer: FakeTargetScript['command'];
+  }> = [
     { name: 'an unknown opcode', code: 'TAPIR_E_ISCSI_PROTOCOL', answer: (_c, conn) => conn.pdu(0x3a, () => {}) },
-    { name: 'an initiator opcode from the target', code: 'TAPIR_E_ISCSI_PROTOCOL', answer: (_c, conn) => conn.pdu(0x01, () => {}) },
+    {
+      name: 'an initiator opcode from the target',
+      code: 'TAPIR_E_ISCSI_PROTOCOL',
+      answer: (_c, conn) => conn.pdu(0x01, () => {}),
+    },
     {
       name: 'a data segment longer than declared',
       code: 'TAPIR_E_ISCSI_PROTOCOL',
@@ -277,23 +342,59 @@ describe('failures: errors, never hangs', () => {
         conn.raw(b);
       },
     },
-    { name: 'Data-In beyond the transfer length', code: 'TAPIR_E_ISCSI_PROTOCOL', request: 'read', answer: (c, conn) => conn.dataIn(c, Buffer.alloc(100), { offset: c.edtl - 10, status: 0 }) },
-    { name: 'Data-In for an unknown task', code: 'TAPIR_E_ISCSI_PROTOCOL', request: 'read', answer: (c, conn) => conn.dataIn({ ...c, itt: c.itt + 77 }, Buffer.alloc(4), { status: 0 }) },
-    { name: 'Data-In for a command that reads nothing', code: 'TAPIR_E_ISCSI_PROTOCOL', answer: (c, conn) => conn.dataIn(c, Buffer.alloc(4), { status: 0 }) },
-    { name: 'an R2T beyond the write', code: 'TAPIR_E_ISCSI_PROTOCOL', request: 'write', answer: (c, conn) => conn.r2t(c, 0, c.edtl + 4096, 1, 0) },
-    { name: 'an R2T for zero bytes', code: 'TAPIR_E_ISCSI_PROTOCOL', request: 'write', answer: (c, conn) => conn.r2t(c, 0, 0, 1, 0) },
+    {
+      name: 'Data-In beyond the transfer length',
+      code: 'TAPIR_E_ISCSI_PROTOCOL',
+      request: 'read',
+      answer: (c, conn) => conn.dataIn(c, Buffer.alloc(100), { offset: c.edtl - 10, status: 0 }),
+    },
+    {
+      name: 'Data-In for an unknown task',
+      code: 'TAPIR_E_ISCSI_PROTOCOL',
+      request: 'read',
+      answer: (c, conn) => conn.dataIn({ ...c, itt: c.itt + 77 }, Buffer.alloc(4), { status: 0 }),
+    },
+    {
+      name: 'Data-In for a command that reads nothing',
+      code: 'TAPIR_E_ISCSI_PROTOCOL',
+      answer: (c, conn) => conn.dataIn(c, Buffer.alloc(4), { status: 0 }),
+    },
+    {
+      name: 'an R2T beyond the write',
+      code: 'TAPIR_E_ISCSI_PROTOCOL',
+      request: 'write',
+      answer: (c, conn) => conn.r2t(c, 0, c.edtl + 4096, 1, 0),
+    },
+    {
+      name: 'an R2T for zero bytes',
+      code: 'TAPIR_E_ISCSI_PROTOCOL',
+      request: 'write',
+      answer: (c, conn) => conn.r2t(c, 0, 0, 1, 0),
+    },
     {
       name: 'a SCSI Response announcing more sense than it carries',
       code: 'TAPIR_E_ISCSI_PROTOCOL',
       answer: (c, conn) =>
-        conn.pdu(0x21, (b) => {
-          b[1] = 0x80;
-          b[3] = 2;
-          b.writeUInt32BE(c.itt, 16);
-        }, Buffer.from([0x00, 0x40, 0x70, 0x00, 0x05])),
+        conn.pdu(
+          0x21,
+          (b) => {
+            b[1] = 0x80;
+            b[3] = 2;
+            b.writeUInt32BE(c.itt, 16);
+          },
+          Buffer.from([0x00, 0x40, 0x70, 0x00, 0x05]),
+        ),
     },
-    { name: 'sense that is not sense', code: 'TAPIR_E_DEVICE', answer: (c, conn) => conn.response(c, 2, sense18('0102030405060708090a0b0c0d0e0f101112')) },
-    { name: 'a target failure response', code: 'TAPIR_E_DEVICE', answer: (c, conn) => conn.response(c, 0, undefined, { response: 1 }) },
+    {
+      name: 'sense that is not sense',
+      code: 'TAPIR_E_DEVICE',
+      answer: (c, conn) => conn.response(c, 2, sense18('0102030405060708090a0b0c0d0e0f101112')),
+    },
+    {
+      name: 'a target failure response',
+      code: 'TAPIR_E_DEVICE',
+      answer: (c, conn) => conn.response(c, 0, undefined, { response: 1 }),
+    },
     {
       name: 'a Reject of the command',
       code: 'TAPIR_E_ISCSI_PROTOCOL',
@@ -301,14 +402,26 @@ describe('failures: errors, never hangs', () => {
         const rejected = Buffer.alloc(48);
         rejected[0] = 0x01;
         rejected.writeUInt32BE(c.itt, 16);
-        conn.pdu(0x3f, (b) => {
-          b[1] = 0x80;
-          b[2] = 0x09;
-        }, rejected);
+        conn.pdu(
+          0x3f,
+          (b) => {
+            b[1] = 0x80;
+            b[2] = 0x09;
+          },
+          rejected,
+        );
       },
     },
-    { name: 'half a header, then close', code: 'TAPIR_E_DEVICE', answer: (_c, conn) => (conn.raw(Buffer.alloc(20, 0x21)), setTimeout(() => conn.destroy(), 5)) },
-    { name: 'a login response in full feature phase', code: 'TAPIR_E_ISCSI_PROTOCOL', answer: (_c, conn) => conn.pdu(0x23, (b) => (b[1] = 0x87)) },
+    {
+      name: 'half a header, then close',
+      code: 'TAPIR_E_DEVICE',
+      answer: (_c, conn) => (conn.raw(Buffer.alloc(20, 0x21)), setTimeout(() => conn.destroy(), 5)),
+    },
+    {
+      name: 'a login response in full feature phase',
+      code: 'TAPIR_E_ISCSI_PROTOCOL',
+      answer: (_c, conn) => conn.pdu(0x23, (b) => (b[1] = 0x87)),
+    },
   ];
 
   it.each(MALFORMED)('$name → $code', async ({ code, request, answer }) => {
@@ -335,7 +448,13 @@ describe('failures: errors, never hangs', () => {
         if (kind === 3) conn.destroy();
       },
     });
-    transport = await IscsiTransport.connect({ host: '127.0.0.1', port: target.port, targetName: 'iqn.2026-11.test:fake', timeoutMs: 150, loginTimeoutMs: 1000 });
+    transport = await IscsiTransport.connect({
+      host: '127.0.0.1',
+      port: target.port,
+      targetName: 'iqn.2026-11.test:fake',
+      timeoutMs: 150,
+      loginTimeoutMs: 1000,
+    });
     let failures = 0;
     for (let i = 0; i < 200; i++) {
       const started = Date.now();

@@ -76,21 +76,67 @@ describe('PDU framing', () => {
 
 describe('PDU encoders', () => {
   it('SCSI Command: flags, LUN in byte 1, EDTL, CmdSN, CDB', () => {
-    const bhs = encodeScsiCommand({ lun: 2, itt: 9, read: true, write: false, final: true, expectedLength: 96, cmdSN: 5, expStatSN: 7, cdb: Buffer.from('1200000060 00'.replace(/ /g, ''), 'hex'), immediateLength: 0 });
-    expect(bhs.subarray(0, 24).toString('hex')).toBe('01c10000' + '00000000' + '0002000000000000' + '00000009' + '00000060');
+    const bhs = encodeScsiCommand({
+      lun: 2,
+      itt: 9,
+      read: true,
+      write: false,
+      final: true,
+      expectedLength: 96,
+      cmdSN: 5,
+      expStatSN: 7,
+      cdb: Buffer.from('1200000060 00'.replace(/ /g, ''), 'hex'),
+      immediateLength: 0,
+    });
+    expect(bhs.subarray(0, 24).toString('hex')).toBe(
+      '01c10000' + '00000000' + '0002000000000000' + '00000009' + '00000060',
+    );
     expect(bhs.readUInt32BE(24)).toBe(5);
     expect(bhs.readUInt32BE(28)).toBe(7);
     expect(bhs.subarray(32, 38).toString('hex')).toBe('120000006000');
-    expect(() => encodeScsiCommand({ lun: 0, itt: 1, read: false, write: false, final: true, expectedLength: 0, cmdSN: 0, expStatSN: 0, cdb: Buffer.alloc(32), immediateLength: 0 })).toThrow(RangeError);
+    expect(() =>
+      encodeScsiCommand({
+        lun: 0,
+        itt: 1,
+        read: false,
+        write: false,
+        final: true,
+        expectedLength: 0,
+        cmdSN: 0,
+        expStatSN: 0,
+        cdb: Buffer.alloc(32),
+        immediateLength: 0,
+      }),
+    ).toThrow(RangeError);
   });
 
   it('Login Request: immediate bit, transit to the next stage, ISID, TSIH', () => {
-    const bhs = encodeLoginRequest({ transit: true, csg: 0, nsg: 1, isid: Buffer.from('800012340001', 'hex'), tsih: 0, itt: 0, cid: 0, cmdSN: 1, expStatSN: 0, data: Buffer.alloc(10) });
+    const bhs = encodeLoginRequest({
+      transit: true,
+      csg: 0,
+      nsg: 1,
+      isid: Buffer.from('800012340001', 'hex'),
+      tsih: 0,
+      itt: 0,
+      cid: 0,
+      cmdSN: 1,
+      expStatSN: 0,
+      data: Buffer.alloc(10),
+    });
     expect(bhs.subarray(0, 16).toString('hex')).toBe('43810000' + '0000000a' + '800012340001' + '0000');
   });
 
   it('Data-Out: TTT, DataSN, offset, F', () => {
-    const bhs = encodeDataOut({ lun: 1, itt: 4, ttt: 0x1000, expStatSN: 2, dataSN: 3, offset: 8192, final: true, length: 100 });
+    const bhs = encodeDataOut({
+      lun: 1,
+      itt: 4,
+      ttt: 0x1000,
+      expStatSN: 2,
+      dataSN: 3,
+      offset: 8192,
+      final: true,
+      length: 100,
+    });
     expect(bhs[0]).toBe(0x05);
     expect(bhs[1]).toBe(0x80);
     expect(bhs.readUInt32BE(20)).toBe(0x1000);
@@ -104,7 +150,11 @@ describe('PDU encoders', () => {
   });
 
   it('text keys round-trip and reject pairs without "="', () => {
-    const keys: Array<[string, string]> = [['TargetName', 'iqn.x'], ['TargetAddress', '1.2.3.4:3260,1'], ['TargetName', 'iqn.y']];
+    const keys: Array<[string, string]> = [
+      ['TargetName', 'iqn.x'],
+      ['TargetAddress', '1.2.3.4:3260,1'],
+      ['TargetName', 'iqn.y'],
+    ];
     expect(decodeTextKeys(encodeTextKeys(keys))).toEqual(keys);
     expect(() => decodeTextKeys(Buffer.from('novalue\0'))).toThrow(/malformed text key/);
   });
@@ -112,7 +162,10 @@ describe('PDU encoders', () => {
 
 describe('iSCSI URLs', () => {
   it.each([
-    ['iscsi://127.0.0.1:3261/iqn.2026-11.test:vtl/2', { host: '127.0.0.1', port: 3261, targetName: 'iqn.2026-11.test:vtl', lun: 2 }],
+    [
+      'iscsi://127.0.0.1:3261/iqn.2026-11.test:vtl/2',
+      { host: '127.0.0.1', port: 3261, targetName: 'iqn.2026-11.test:vtl', lun: 2 },
+    ],
     ['iscsi://san.example', { host: 'san.example', port: 3260, targetName: undefined, lun: undefined }],
     ['iscsi://[::1]:3270/iqn.a:b', { host: '::1', port: 3270, targetName: 'iqn.a:b', lun: undefined }],
   ])('%s', (url, expected) => expect(parseIscsiUrl(url)).toEqual(expected));

@@ -45,14 +45,42 @@ const cdbHex = (r: ScsiRequest): string => Buffer.from(r.cdb).toString('hex');
 /** Each builder's CDB byte for byte; `sg` is sg3-utils' name for opcodes it decodes unambiguously (it assumes a disk). */
 const CDBS: Array<{ name: string; request: ScsiRequest; cdb: string; dataIn?: number; sg?: string }> = [
   { name: 'TEST UNIT READY', request: testUnitReady(), cdb: '000000000000', sg: 'Test Unit Ready' },
-  { name: 'REQUEST SENSE, descriptor', request: requestSense(true), cdb: '030100' + '00fc00', dataIn: 252, sg: 'Request Sense' },
+  {
+    name: 'REQUEST SENSE, descriptor',
+    request: requestSense(true),
+    cdb: '030100' + '00fc00',
+    dataIn: 252,
+    sg: 'Request Sense',
+  },
   { name: 'INQUIRY standard', request: inquiry(), cdb: '120000006000', dataIn: 96, sg: 'Inquiry' },
   { name: 'INQUIRY VPD 80h', request: inquiry(0x80), cdb: '12018000fc00', dataIn: 252, sg: 'Inquiry' },
   { name: 'INQUIRY VPD 83h', request: inquiry(0x83, 1024), cdb: '120183040000', dataIn: 1024 },
-  { name: 'MODE SENSE(6) page 1Dh, DBD', request: modeSense6({ page: 0x1d, dbd: true }), cdb: '1a081d00ff00', dataIn: 255, sg: 'Mode sense(6)' },
-  { name: 'MODE SENSE(6) changeable values', request: modeSense6({ page: 0x0f, pageControl: 1, allocationLength: 64 }), cdb: '1a004f004000', dataIn: 64 },
-  { name: 'MODE SELECT(6) 12 bytes', request: modeSelect6(Buffer.alloc(12)), cdb: '151000000c00', sg: 'Mode select(6)' },
-  { name: 'REPORT SUPPORTED OPERATION CODES', request: reportSupportedOperationCodes(), cdb: 'a30c00000000000010000000', dataIn: 4096, sg: 'Report supported operation codes' },
+  {
+    name: 'MODE SENSE(6) page 1Dh, DBD',
+    request: modeSense6({ page: 0x1d, dbd: true }),
+    cdb: '1a081d00ff00',
+    dataIn: 255,
+    sg: 'Mode sense(6)',
+  },
+  {
+    name: 'MODE SENSE(6) changeable values',
+    request: modeSense6({ page: 0x0f, pageControl: 1, allocationLength: 64 }),
+    cdb: '1a004f004000',
+    dataIn: 64,
+  },
+  {
+    name: 'MODE SELECT(6) 12 bytes',
+    request: modeSelect6(Buffer.alloc(12)),
+    cdb: '151000000c00',
+    sg: 'Mode select(6)',
+  },
+  {
+    name: 'REPORT SUPPORTED OPERATION CODES',
+    request: reportSupportedOperationCodes(),
+    cdb: 'a30c00000000000010000000',
+    dataIn: 4096,
+    sg: 'Report supported operation codes',
+  },
   { name: 'REPORT LUNS', request: reportLuns(), cdb: 'a00000000000000004000000', dataIn: 1024, sg: 'Report luns' },
   { name: 'READ(6) variable 1 MiB', request: read6(1 << 20), cdb: '080010000000', dataIn: 1 << 20, sg: 'Read(6)' },
   { name: 'READ(6) variable with SILI', request: read6(65536, { sili: true }), cdb: '080201000000', dataIn: 65536 },
@@ -75,7 +103,12 @@ const CDBS: Array<{ name: string; request: ScsiRequest; cdb: string; dataIn?: nu
   { name: 'READ BLOCK LIMITS', request: readBlockLimits(), cdb: '050000000000', dataIn: 6, sg: 'Read Block Limits' },
   { name: 'LOCATE(10) block 4096', request: locate10(4096), cdb: '2b000000001000000000' },
   { name: 'LOCATE(10) partition 1, CP', request: locate10(7, { partition: 1 }), cdb: '2b020000000007000100' },
-  { name: 'ERASE(6) long, IMMED', request: erase6({ long: true, immediate: true }), cdb: '190300000000', sg: 'Erase(6)' },
+  {
+    name: 'ERASE(6) long, IMMED',
+    request: erase6({ long: true, immediate: true }),
+    cdb: '190300000000',
+    sg: 'Erase(6)',
+  },
   {
     name: 'READ ELEMENT STATUS storage, VOLTAG',
     request: readElementStatus({ type: ElementType.STORAGE, volumeTags: true }),
@@ -85,13 +118,29 @@ const CDBS: Array<{ name: string; request: ScsiRequest; cdb: string; dataIn?: nu
   },
   {
     name: 'READ ELEMENT STATUS drives, VOLTAG + DVCID, from 1 count 2',
-    request: readElementStatus({ type: ElementType.DATA_TRANSFER, volumeTags: true, deviceIds: true, start: 1, count: 2, allocationLength: 4096 }),
+    request: readElementStatus({
+      type: ElementType.DATA_TRANSFER,
+      volumeTags: true,
+      deviceIds: true,
+      start: 1,
+      count: 2,
+      allocationLength: 4096,
+    }),
     cdb: 'b81400010002010010000000',
     dataIn: 4096,
   },
-  { name: 'MOVE MEDIUM slot 10 → drive 1', request: moveMedium(10, 1), cdb: 'a50000000' + '00a00010000' + '0000', sg: 'Move medium' },
+  {
+    name: 'MOVE MEDIUM slot 10 → drive 1',
+    request: moveMedium(10, 1),
+    cdb: 'a50000000' + '00a00010000' + '0000',
+    sg: 'Move medium',
+  },
   { name: 'INITIALIZE ELEMENT STATUS', request: initializeElementStatus(), cdb: '070000000000' },
-  { name: 'INITIALIZE ELEMENT STATUS WITH RANGE 10+8', request: initializeElementStatusWithRange(10, 8), cdb: '3701000a000000080000' },
+  {
+    name: 'INITIALIZE ELEMENT STATUS WITH RANGE 10+8',
+    request: initializeElementStatusWithRange(10, 8),
+    cdb: '3701000a000000080000',
+  },
 ];
 
 describe('CDB builders', () => {
@@ -214,7 +263,9 @@ describe('SPC parsers against sg_inq', () => {
   });
 
   it('REPORT LUNS', () => {
-    expect(parseReportLuns(hex('00000018 00000000 0000000000000000 0001000000000000 0002000000000000'))).toEqual([0, 1, 2]);
+    expect(parseReportLuns(hex('00000018 00000000 0000000000000000 0001000000000000 0002000000000000'))).toEqual([
+      0, 1, 2,
+    ]);
   });
 });
 
@@ -229,7 +280,13 @@ describe('SSC parsers', () => {
 
   it('READ POSITION short form with a position', () => {
     const data = hex('80 00 0000 00000007 00000007 00 000000 00000000');
-    expect(parseReadPosition(data)).toMatchObject({ beginningOfPartition: true, partition: 0, block: 7, blocksInBuffer: 0, bytesInBuffer: 0 });
+    expect(parseReadPosition(data)).toMatchObject({
+      beginningOfPartition: true,
+      partition: 0,
+      block: 7,
+      blocksInBuffer: 0,
+      bytesInBuffer: 0,
+    });
   });
 
   it('READ POSITION long form', () => {
@@ -243,7 +300,11 @@ describe('SSC parsers', () => {
 });
 
 /** Builds a READ ELEMENT STATUS answer the way SMC-3 lays it out. */
-function elementStatus(type: number, descriptors: Array<{ address: number; full: boolean; barcode?: string; source?: number; deviceId?: string }>, opts: { voltag: boolean; dvcid: boolean }): Buffer {
+function elementStatus(
+  type: number,
+  descriptors: Array<{ address: number; full: boolean; barcode?: string; source?: number; deviceId?: string }>,
+  opts: { voltag: boolean; dvcid: boolean },
+): Buffer {
   const dlen = 12 + (opts.voltag ? 36 : 0) + (opts.dvcid ? 4 + 34 : 0);
   const descs = descriptors.map((d) => {
     const b = Buffer.alloc(dlen);
@@ -281,11 +342,15 @@ function elementStatus(type: number, descriptors: Array<{ address: number; full:
 
 describe('SMC parsers', () => {
   it('storage slots with barcodes and a source address', () => {
-    const data = elementStatus(2, [
-      { address: 10, full: true, barcode: 'TAPE0001L6' },
-      { address: 11, full: false },
-      { address: 12, full: true, barcode: 'CLN001L1', source: 1 },
-    ], { voltag: true, dvcid: false });
+    const data = elementStatus(
+      2,
+      [
+        { address: 10, full: true, barcode: 'TAPE0001L6' },
+        { address: 11, full: false },
+        { address: 12, full: true, barcode: 'CLN001L1', source: 1 },
+      ],
+      { voltag: true, dvcid: false },
+    );
     const r = parseElementStatus(data);
     expect(r.elements.map((e) => [e.address, e.full, e.barcode, e.sourceAddress])).toEqual([
       [10, true, 'TAPE0001L6', undefined],
@@ -295,10 +360,14 @@ describe('SMC parsers', () => {
   });
 
   it('drives with device identifiers, cut 8 bytes short as tgt sends them', () => {
-    const full = elementStatus(4, [
-      { address: 1, full: false, deviceId: 'IET     VIRTUAL-TAPE    beaf11' },
-      { address: 2, full: true, barcode: 'TAPE0002L6', deviceId: 'IET     VIRTUAL-TAPE    beaf12' },
-    ], { voltag: true, dvcid: true });
+    const full = elementStatus(
+      4,
+      [
+        { address: 1, full: false, deviceId: 'IET     VIRTUAL-TAPE    beaf11' },
+        { address: 2, full: true, barcode: 'TAPE0002L6', deviceId: 'IET     VIRTUAL-TAPE    beaf12' },
+      ],
+      { voltag: true, dvcid: true },
+    );
     const r = parseElementStatus(full.subarray(0, full.length - 8));
     expect(r.elements).toHaveLength(2);
     expect(r.elements[0]!.deviceId).toBe('IET     VIRTUAL-TAPE    beaf11');
@@ -311,15 +380,25 @@ describe('SMC parsers', () => {
   });
 
   it('refuses a descriptor length below 12 and data shorter than the header', () => {
-    expect(() => parseElementStatus(hex('0000 0001 00 000010 02 00 0004 00 000008 0000000000000000'))).toThrow(RangeError);
+    expect(() => parseElementStatus(hex('0000 0001 00 000010 02 00 0004 00 000008 0000000000000000'))).toThrow(
+      RangeError,
+    );
     expect(() => parseElementStatus(hex('0000 00'))).toThrow(RangeError);
   });
 });
 
 describe('parsers on random and truncated input', () => {
   const parsers: Array<[string, (b: Buffer) => unknown, Buffer]> = [
-    ['parseElementStatus', parseElementStatus, elementStatus(2, [{ address: 10, full: true, barcode: 'X' }], { voltag: true, dvcid: true })],
-    ['parseModeSense6', parseModeSense6, hex('1f000008 0000000000000000 1d12000500010 00a0008000800010001000200 00'.replace(/ /g, ''))],
+    [
+      'parseElementStatus',
+      parseElementStatus,
+      elementStatus(2, [{ address: 10, full: true, barcode: 'X' }], { voltag: true, dvcid: true }),
+    ],
+    [
+      'parseModeSense6',
+      parseModeSense6,
+      hex('1f000008 0000000000000000 1d12000500010 00a0008000800010001000200 00'.replace(/ /g, '')),
+    ],
     ['parseDeviceIdentification', parseDeviceIdentification, hex('0183000c 02010008 4945542020202020')],
     ['parseSupportedOperationCodes', parseSupportedOperationCodes, hex('00000010 0000000000000006 a300000c00010000c')],
     ['parseInquiry', parseInquiry, inquiryData(1, 'VIRTUAL-TAPE')],

@@ -138,7 +138,9 @@ describe('tgt VTL: drive mapping', () => {
     expect(await changer.driveElementFor(d1.identity.serial)).toBe(1);
     // tgt cuts the last drive's identifier short, so only configuration can place it.
     expect((await failure(changer.driveElementFor(d2.identity.serial))).code).toBe('TAPIR_E_NOT_FOUND');
-    const configured = await MediaChanger.open(transport, vtl.changerLun, { drives: { 1: d1.identity.serial, 2: d2.identity.serial } });
+    const configured = await MediaChanger.open(transport, vtl.changerLun, {
+      drives: { 1: d1.identity.serial, 2: d2.identity.serial },
+    });
     expect(await configured.driveElementFor(d2.identity.serial)).toBe(2);
   });
 });

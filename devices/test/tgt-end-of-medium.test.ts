@@ -37,7 +37,9 @@ it('on a 1 MB tape, raises early warning once as an event and loses nothing writ
 
   // tgt warns once the data written runs past the capacity of 1 MiB (its --size is in MiB).
   const firstWarned = results.indexOf(true);
-  const expectedFirst = Array.from({ length: 24 }, (_, i) => i).find((i) => TAPE_FILE_HEADER + (i + 1) * (BLOCK + BLOCK_HEADER) > 1 << 20);
+  const expectedFirst = Array.from({ length: 24 }, (_, i) => i).find(
+    (i) => TAPE_FILE_HEADER + (i + 1) * (BLOCK + BLOCK_HEADER) > 1 << 20,
+  );
   expect(firstWarned).toBe(expectedFirst);
   expect(results.slice(0, firstWarned).every((w) => !w)).toBe(true);
   expect(results.slice(firstWarned).every((w) => w)).toBe(true);

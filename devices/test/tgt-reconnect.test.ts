@@ -9,7 +9,13 @@ let transport: IscsiTransport;
 
 beforeAll(async () => {
   vtl = await startVtl();
-  transport = await IscsiTransport.connect({ host: vtl.host, port: vtl.port, targetName: vtl.targetName, timeoutMs: 1500, loginTimeoutMs: 1500 });
+  transport = await IscsiTransport.connect({
+    host: vtl.host,
+    port: vtl.port,
+    targetName: vtl.targetName,
+    timeoutMs: 1500,
+    loginTimeoutMs: 1500,
+  });
 });
 
 afterAll(async () => {
@@ -82,7 +88,8 @@ it('tgtd killed during a write: the write fails at once, commands fail fast whil
   expect(Date.now() - downAt).toBeLessThan(1500);
 
   await vtl.restart();
-  // The restarted library has the tape back in its slot and the drive empty.
+  // The restarted library has the tape back in its slot and the drive empty: nothing can be written blind.
+  expect((await failure(drive.writeBlock(makeBlock(4096, 9)))).code).toBe('TAPIR_E_DEVICE');
   expect(await drive.ready()).not.toBe('ready');
   await changer.move(13, 1);
   await drive.waitReady(10_000);
@@ -92,4 +99,23 @@ it('tgtd killed during a write: the write fails at once, commands fail fast whil
   await drive.writeFilemarks(1);
   const image = await vtl.show('TAPE0004L6');
   expect(image.filter((e) => e.kind === 'data').length).toBeGreaterThanOrEqual(written + 1);
+});
+
+it('a session lost while a tape stays loaded: the drive refuses to write until the position is known again', async () => {
+  const drive = await TapeDrive.open(transport, vtl.driveLuns[0], { name: 'drive0' });
+  expect(await drive.ready()).toBe('ready');
+  expect(drive.position.file).toBeUndefined(); // found loaded: position unknown
+  await drive.rewind();
+  await drive.writeBlock(makeBlock(8192, 3));
+
+  vtl.freeze();
+  expect((await failure(drive.ready())).code).toBe('TAPIR_E_DEVICE_TIMEOUT');
+  vtl.resume();
+
+  const refused = await failure(drive.writeBlock(makeBlock(8192, 4)));
+  expect(refused.message).toContain('position unknown');
+  await drive.rewind();
+  expect(drive.position).toEqual({ file: 0, block: 0, atEndOfData: false });
+  const r = await drive.readBlock(8192);
+  expect(r.kind === 'data' && r.data.equals(makeBlock(8192, 3))).toBe(true);
 });

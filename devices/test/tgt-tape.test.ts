@@ -32,7 +32,10 @@ afterAll(async () => {
 });
 
 const rand = seeded(20261122);
-const FILE1 = Array.from({ length: 1000 }, (_, i) => ({ size: 64 * 1024 + Math.floor(rand() * (MiB - 64 * 1024 + 1)), tag: i }));
+const FILE1 = Array.from({ length: 1000 }, (_, i) => ({
+  size: 64 * 1024 + Math.floor(rand() * (MiB - 64 * 1024 + 1)),
+  tag: i,
+}));
 const FILE2 = Array.from({ length: 20 }, (_, i) => ({ size: 1000 + Math.floor(rand() * 200_000), tag: 10_000 + i }));
 const FILE3 = Array.from({ length: 5 }, (_, i) => ({ size: 4096 * (i + 1), tag: 20_000 + i }));
 
@@ -53,7 +56,13 @@ async function readFile(blocks: Array<{ size: number; tag: number }>): Promise<v
 }
 
 function expectedImage(...files: Array<Array<{ size: number }>>): Array<Pick<TapeImageEntry, 'kind' | 'size'>> {
-  return [...files.flatMap((f) => [...f.map((b) => ({ kind: 'data' as const, size: b.size })), { kind: 'filemark' as const, size: 0 }]), { kind: 'eod', size: 0 }];
+  return [
+    ...files.flatMap((f) => [
+      ...f.map((b) => ({ kind: 'data' as const, size: b.size })),
+      { kind: 'filemark' as const, size: 0 },
+    ]),
+    { kind: 'eod', size: 0 },
+  ];
 }
 
 describe('tgt VTL: tape drive', () => {
@@ -101,7 +110,10 @@ describe('tgt VTL: tape drive', () => {
       expect.unreachable();
     } catch (err) {
       expect(isTapirError(err, 'TAPIR_E_DEVICE')).toBe(true);
-      expect((err as { context: Record<string, unknown> }).context).toMatchObject({ blockLength: FILE1[big]!.size, maxLength: 512 * 1024 });
+      expect((err as { context: Record<string, unknown> }).context).toMatchObject({
+        blockLength: FILE1[big]!.size,
+        maxLength: 512 * 1024,
+      });
     }
   });
 
@@ -113,7 +125,9 @@ describe('tgt VTL: tape drive', () => {
     await drive.waitReady(10_000);
     expect(await drive.seekEndOfData()).toEqual({ file: 2, block: 0, atEndOfData: true });
     await writeFile(FILE3);
-    expect((await vtl.show(BARCODE)).map(({ kind, size }) => ({ kind, size }))).toEqual(expectedImage(FILE1, FILE2, FILE3));
+    expect((await vtl.show(BARCODE)).map(({ kind, size }) => ({ kind, size }))).toEqual(
+      expectedImage(FILE1, FILE2, FILE3),
+    );
     await drive.rewind();
     await readFile(FILE1);
     await readFile(FILE2);
@@ -124,7 +138,9 @@ describe('tgt VTL: tape drive', () => {
   it('writes and reads a tape file through streams with backpressure', async () => {
     await drive.seekEndOfData();
     const payload = Buffer.concat(Array.from({ length: 40 }, (_, i) => makeBlock(100_000 + i, 30_000 + i)));
-    const chunks = Array.from({ length: Math.ceil(payload.length / 77_777) }, (_, i) => payload.subarray(i * 77_777, (i + 1) * 77_777));
+    const chunks = Array.from({ length: Math.ceil(payload.length / 77_777) }, (_, i) =>
+      payload.subarray(i * 77_777, (i + 1) * 77_777),
+    );
     const out = drive.createWriteStream({ blockSize: 256 * 1024 });
     let sawBackpressure = false;
     out.on('drain', () => (sawBackpressure = true));

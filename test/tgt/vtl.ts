@@ -115,11 +115,37 @@ export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
   const tapeSize = (barcode: string): number => options.tapeSizes?.[barcode] ?? options.tapeSizeMb ?? 256;
   try {
     for (const tape of VTL_TAPES) {
-      await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', tape.barcode, '--size', String(tapeSize(tape.barcode)), '--type', tape.kind, '--file', path.join(dir, tape.barcode)]);
+      await run('tgtimg', [
+        '--op',
+        'new',
+        '--device-type',
+        'tape',
+        '--barcode',
+        tape.barcode,
+        '--size',
+        String(tapeSize(tape.barcode)),
+        '--type',
+        tape.kind,
+        '--file',
+        path.join(dir, tape.barcode),
+      ]);
     }
     // Each drive LU needs a backing tape image to be created; these placeholders are never loaded by the changer.
     for (const d of DRIVES) {
-      await run('tgtimg', ['--op', 'new', '--device-type', 'tape', '--barcode', `EMPTY${d}`, '--size', '1', '--type', 'data', '--file', path.join(dir, `.drive${d}`)]);
+      await run('tgtimg', [
+        '--op',
+        'new',
+        '--device-type',
+        'tape',
+        '--barcode',
+        `EMPTY${d}`,
+        '--size',
+        '1',
+        '--type',
+        'data',
+        '--file',
+        path.join(dir, `.drive${d}`),
+      ]);
     }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
@@ -129,11 +155,14 @@ export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
   writeFileSync(path.join(dir, 'smc'), Buffer.alloc(1024));
 
   let child: ChildProcess | undefined;
-  const tgtadm = (...args: string[]): Promise<unknown> => run('tgtadm', ['-C', String(control), '--lld', 'iscsi', ...args]);
+  const tgtadm = (...args: string[]): Promise<unknown> =>
+    run('tgtadm', ['-C', String(control), '--lld', 'iscsi', ...args]);
 
   const launch = async (): Promise<void> => {
     const log = openSync(path.join(dir, 'tgtd.log'), 'a');
-    const started = spawn('tgtd', ['-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`, '-f'], { stdio: ['ignore', log, log] });
+    const started = spawn('tgtd', ['-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`, '-f'], {
+      stdio: ['ignore', log, log],
+    });
     child = started;
     closeSync(log);
     // If the test process dies without stop(), do not leave this tgtd behind (by pid, never by name).
@@ -155,17 +184,44 @@ export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
         break;
       } catch (err) {
         if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`tgtd did not start: ${readFileSync(path.join(dir, 'tgtd.log'), 'utf8').slice(-2000)}`, { cause: err });
+          throw new Error(`tgtd did not start: ${readFileSync(path.join(dir, 'tgtd.log'), 'utf8').slice(-2000)}`, {
+            cause: err,
+          });
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    const lu = (lun: number, params: string): Promise<unknown> => tgtadm('--mode', 'logicalunit', '--op', 'update', '--tid', '1', '--lun', String(lun), '--params', params);
+    const lu = (lun: number, params: string): Promise<unknown> =>
+      tgtadm('--mode', 'logicalunit', '--op', 'update', '--tid', '1', '--lun', String(lun), '--params', params);
     await tgtadm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', TARGET);
     for (const d of DRIVES) {
-      await tgtadm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', String(d), '-b', path.join(dir, `.drive${d}`), '--device-type=tape');
+      await tgtadm(
+        '--mode',
+        'logicalunit',
+        '--op',
+        'new',
+        '--tid',
+        '1',
+        '--lun',
+        String(d),
+        '-b',
+        path.join(dir, `.drive${d}`),
+        '--device-type=tape',
+      );
       await lu(d, 'online=0');
     }
-    await tgtadm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', '3', '-b', path.join(dir, 'smc'), '--device-type=changer');
+    await tgtadm(
+      '--mode',
+      'logicalunit',
+      '--op',
+      'new',
+      '--tid',
+      '1',
+      '--lun',
+      '3',
+      '-b',
+      path.join(dir, 'smc'),
+      '--device-type=changer',
+    );
     await lu(3, `media_home=${dir}`);
     await lu(3, `element_type=4,start_address=${DRIVES[0]},quantity=${DRIVES.length}`);
     for (const d of DRIVES) await lu(3, `element_type=4,address=${d},tid=1,lun=${d}`);
@@ -222,7 +278,11 @@ export async function startVtl(options: VtlOptions = {}): Promise<Vtl> {
     pid: () => child?.pid ?? -1,
     tapeFile: (barcode) => path.join(dir, barcode),
     async show(barcode) {
-      const { stdout } = await run('tgtimg', ['--op', 'show', '--device-type', 'tape', '--file', path.join(dir, barcode)], { maxBuffer: 64 << 20 });
+      const { stdout } = await run(
+        'tgtimg',
+        ['--op', 'show', '--device-type', 'tape', '--file', path.join(dir, barcode)],
+        { maxBuffer: 64 << 20 },
+      );
       return parseTgtimgShow(stdout);
     },
     crash: kill,
@@ -255,7 +315,10 @@ export function parseTgtimgShow(text: string): TapeImageEntry[] {
   const out: TapeImageEntry[] = [];
   for (const line of text.split('\n')) {
     // e.g. " Uncompressed data(2): Blk No. 1, prev 0, curr 1152,  next 101200, sz 100000"
-    const m = /^\s*(Uncompressed data|Compressed data|Filemark|End of Data)\((\d+)\):\s*Blk No\.?:?\s*(\d+).*?sz (\d+)/.exec(line);
+    const m =
+      /^\s*(Uncompressed data|Compressed data|Filemark|End of Data)\((\d+)\):\s*Blk No\.?:?\s*(\d+).*?sz (\d+)/.exec(
+        line,
+      );
     if (!m) continue;
     const kind = m[1]!.endsWith('data') ? 'data' : m[1] === 'Filemark' ? 'filemark' : 'eod';
     out.push({ kind, blockNumber: Number(m[3]), size: Number(m[4]) });

@@ -57,16 +57,29 @@ export class MediaChanger extends ScsiDevice {
   static async open(transport: Transport, lun: number, options: MediaChangerOptions = {}): Promise<MediaChanger> {
     const probed = await ScsiDevice.probe(transport, lun, options);
     if (probed.identity.deviceType !== DeviceType.MEDIUM_CHANGER)
-      throw new TapirError('TAPIR_E_DEVICE', `${options.name ?? `${transport.name}/${lun}`} is not a medium changer (device type ${probed.identity.deviceType})`, {
-        device: options.name ?? transport.name,
-        lun,
-      });
+      throw new TapirError(
+        'TAPIR_E_DEVICE',
+        `${options.name ?? `${transport.name}/${lun}`} is not a medium changer (device type ${probed.identity.deviceType})`,
+        {
+          device: options.name ?? transport.name,
+          lun,
+        },
+      );
     const changer = new MediaChanger(transport, lun, probed.identity, probed.quirks, probed.capabilities, options);
     await changer.elementAddresses();
     return changer;
   }
 
-  private constructor(...args: [Transport, number, ScsiDevice['identity'], ScsiDevice['quirks'], ScsiDevice['capabilities'], MediaChangerOptions]) {
+  private constructor(
+    ...args: [
+      Transport,
+      number,
+      ScsiDevice['identity'],
+      ScsiDevice['quirks'],
+      ScsiDevice['capabilities'],
+      MediaChangerOptions,
+    ]
+  ) {
     super(...args);
     this.configuredDrives = args[5].drives ?? {};
     this.moveTimeoutMs = args[5].moveTimeoutMs ?? 10 * 60_000;
@@ -78,7 +91,10 @@ export class MediaChanger extends ScsiDevice {
     const request = modeSense6({ page: ELEMENT_ADDRESS_ASSIGNMENT_PAGE, dbd: true });
     const r = await this.run(request);
     const page = parseModeSense6(r.data).pages.find((p) => p.code === ELEMENT_ADDRESS_ASSIGNMENT_PAGE);
-    if (!page) throw this.error('TAPIR_E_DEVICE', request, undefined, { reason: 'no element address assignment page in the answer' });
+    if (!page)
+      throw this.error('TAPIR_E_DEVICE', request, undefined, {
+        reason: 'no element address assignment page in the answer',
+      });
     this.assignment = parseElementAddressAssignment(page.bytes);
     return this.assignment;
   }
@@ -89,7 +105,8 @@ export class MediaChanger extends ScsiDevice {
    */
   async inventory(): Promise<ChangerInventory> {
     const a = await this.elementAddresses();
-    const read = async (type: ElementTypeValue, count: number): Promise<ElementStatus[]> => (count ? this.elements(type) : []);
+    const read = async (type: ElementTypeValue, count: number): Promise<ElementStatus[]> =>
+      count ? this.elements(type) : [];
     const inventory: ChangerInventory = {
       transports: await read(ElementType.MEDIUM_TRANSPORT, a.transport.count),
       slots: await read(ElementType.STORAGE, a.storage.count),
@@ -130,12 +147,28 @@ export class MediaChanger extends ScsiDevice {
     if (r.status === ScsiStatus.GOOD) return;
     const sense = r.sense;
     if (sense?.conditions.has('source-empty')) {
-      const e = this.error('TAPIR_E_ELEMENT_EMPTY', request, sense, { element: from, elementName: this.describe(from), destination: to });
-      throw new TapirError(e.code, `${this.name}: cannot move from ${this.describe(from)} to ${this.describe(to)}: ${this.describe(from)} is empty`, e.context);
+      const e = this.error('TAPIR_E_ELEMENT_EMPTY', request, sense, {
+        element: from,
+        elementName: this.describe(from),
+        destination: to,
+      });
+      throw new TapirError(
+        e.code,
+        `${this.name}: cannot move from ${this.describe(from)} to ${this.describe(to)}: ${this.describe(from)} is empty`,
+        e.context,
+      );
     }
     if (sense?.conditions.has('destination-full')) {
-      const e = this.error('TAPIR_E_ELEMENT_FULL', request, sense, { element: to, elementName: this.describe(to), source: from });
-      throw new TapirError(e.code, `${this.name}: cannot move from ${this.describe(from)} to ${this.describe(to)}: ${this.describe(to)} is full`, e.context);
+      const e = this.error('TAPIR_E_ELEMENT_FULL', request, sense, {
+        element: to,
+        elementName: this.describe(to),
+        source: from,
+      });
+      throw new TapirError(
+        e.code,
+        `${this.name}: cannot move from ${this.describe(from)} to ${this.describe(to)}: ${this.describe(to)} is full`,
+        e.context,
+      );
     }
     throw this.error('TAPIR_E_DEVICE', request, sense, { source: from, destination: to, element: from }, r.status);
   }
@@ -151,13 +184,18 @@ export class MediaChanger extends ScsiDevice {
    * Throws `TAPIR_E_NOT_FOUND` when neither knows.
    */
   async driveElementFor(serial: string): Promise<number> {
-    for (const [address, configured] of Object.entries(this.configuredDrives)) if (configured === serial) return Number(address);
+    for (const [address, configured] of Object.entries(this.configuredDrives))
+      if (configured === serial) return Number(address);
     const drives = this.lastInventory?.drives ?? (await this.elements(ElementType.DATA_TRANSFER));
     for (const d of drives) if (d.deviceId !== undefined && deviceIdSerial(d.deviceId) === serial) return d.address;
-    throw new TapirError('TAPIR_E_NOT_FOUND', `${this.name}: no drive element is known to hold the drive with serial ${serial}; configure the drive mapping`, {
-      device: this.name,
-      serial,
-    });
+    throw new TapirError(
+      'TAPIR_E_NOT_FOUND',
+      `${this.name}: no drive element is known to hold the drive with serial ${serial}; configure the drive mapping`,
+      {
+        device: this.name,
+        serial,
+      },
+    );
   }
 
   /** A human name for an element address, e.g. `slot 10`, `drive 1`. */
@@ -170,7 +208,8 @@ export class MediaChanger extends ScsiDevice {
         [TYPE_NAMES[ElementType.IMPORT_EXPORT]!, a.importExport],
         [TYPE_NAMES[ElementType.DATA_TRANSFER]!, a.dataTransfer],
       ];
-      for (const [name, range] of ranges) if (address >= range.first && address < range.first + range.count) return `${name} ${address}`;
+      for (const [name, range] of ranges)
+        if (address >= range.first && address < range.first + range.count) return `${name} ${address}`;
     }
     return `element ${address}`;
   }
@@ -181,5 +220,10 @@ export class MediaChanger extends ScsiDevice {
  * (8 vendor + 16 product + serial, SPC-4 7.8.6.4); the whole identifier otherwise.
  */
 export function deviceIdSerial(deviceId: string): string {
-  return deviceId.length > 24 ? deviceId.slice(24).replace(/[\s\0]+$/g, '').trim() : deviceId.trim();
+  return deviceId.length > 24
+    ? deviceId
+        .slice(24)
+        .replace(/[\s\0]+$/g, '')
+        .trim()
+    : deviceId.trim();
 }

@@ -17,7 +17,12 @@ export interface DiscoveredTarget {
  * // [{ name: 'iqn.2026-11.test:vtl', portals: [{ host: '127.0.0.1', port: 3261, portalGroupTag: 1 }] }]
  * ```
  */
-export async function discoverTargets(options: { host: string; port: number; initiatorName?: string; timeoutMs?: number }): Promise<DiscoveredTarget[]> {
+export async function discoverTargets(options: {
+  host: string;
+  port: number;
+  initiatorName?: string;
+  timeoutMs?: number;
+}): Promise<DiscoveredTarget[]> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const session = await IscsiSession.open({
     host: options.host,
@@ -31,7 +36,8 @@ export async function discoverTargets(options: { host: string; port: number; ini
     const targets: DiscoveredTarget[] = [];
     for (const [key, value] of keys) {
       if (key === 'TargetName') targets.push({ name: value, portals: [] });
-      else if (key === 'TargetAddress' && targets.length) targets[targets.length - 1]!.portals.push(parsePortal(value, options.port));
+      else if (key === 'TargetAddress' && targets.length)
+        targets[targets.length - 1]!.portals.push(parsePortal(value, options.port));
     }
     return targets;
   } finally {
@@ -39,8 +45,15 @@ export async function discoverTargets(options: { host: string; port: number; ini
   }
 }
 
-function parsePortal(text: string, defaultPort: number): { host: string; port: number; portalGroupTag: number | undefined } {
+function parsePortal(
+  text: string,
+  defaultPort: number,
+): { host: string; port: number; portalGroupTag: number | undefined } {
   const m = /^(\[[^\]]+\]|[^:,]+)(?::(\d+))?(?:,(\d+))?$/.exec(text);
   if (!m) return { host: text, port: defaultPort, portalGroupTag: undefined };
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 3260, portalGroupTag: m[3] ? Number(m[3]) : undefined };
+  return {
+    host: m[1]!.replace(/^\[|\]$/g, ''),
+    port: m[2] ? Number(m[2]) : 3260,
+    portalGroupTag: m[3] ? Number(m[3]) : undefined,
+  };
 }

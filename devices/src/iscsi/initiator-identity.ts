@@ -3,7 +3,11 @@ import os from 'node:os';
 
 /** The default initiator name: an IQN naming this host. */
 export function defaultInitiatorName(): string {
-  const host = os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'localhost';
+  const host =
+    os
+      .hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '-') || 'localhost';
   return `iqn.2026-11.dev.tapir:${host}`;
 }
 

@@ -23,8 +23,21 @@ export class IscsiConnection {
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (err) => this.fail(new TapirError('TAPIR_E_DEVICE', `connection to ${portal} failed: ${err.message}`, { device: portal }, { cause: err })));
-    socket.on('close', () => this.fail(new TapirError('TAPIR_E_DEVICE', `connection to ${portal} was closed by the target`, { device: portal })));
+    socket.on('error', (err) =>
+      this.fail(
+        new TapirError(
+          'TAPIR_E_DEVICE',
+          `connection to ${portal} failed: ${err.message}`,
+          { device: portal },
+          { cause: err },
+        ),
+      ),
+    );
+    socket.on('close', () =>
+      this.fail(
+        new TapirError('TAPIR_E_DEVICE', `connection to ${portal} was closed by the target`, { device: portal }),
+      ),
+    );
   }
 
   /** Opens a TCP connection, rejecting with `TAPIR_E_DEVICE` (refused) or `TAPIR_E_DEVICE_TIMEOUT`. */
@@ -34,11 +47,22 @@ export class IscsiConnection {
       const socket = net.connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new TapirError('TAPIR_E_DEVICE_TIMEOUT', `no TCP connection to ${portal} within ${timeoutMs} ms`, { device: portal }));
+        reject(
+          new TapirError('TAPIR_E_DEVICE_TIMEOUT', `no TCP connection to ${portal} within ${timeoutMs} ms`, {
+            device: portal,
+          }),
+        );
       }, timeoutMs);
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new TapirError('TAPIR_E_DEVICE', `cannot connect to ${portal}: ${err.message}`, { device: portal }, { cause: err }));
+        reject(
+          new TapirError(
+            'TAPIR_E_DEVICE',
+            `cannot connect to ${portal}: ${err.message}`,
+            { device: portal },
+            { cause: err },
+          ),
+        );
       });
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -102,7 +126,12 @@ export class IscsiConnection {
       const reason =
         err instanceof TapirError
           ? new TapirError(err.code, err.message, { device: this.portal, ...err.context }, { cause: err.cause })
-          : new TapirError('TAPIR_E_ISCSI_PROTOCOL', `iSCSI protocol error: ${(err as Error).message}`, { device: this.portal }, { cause: err });
+          : new TapirError(
+              'TAPIR_E_ISCSI_PROTOCOL',
+              `iSCSI protocol error: ${(err as Error).message}`,
+              { device: this.portal },
+              { cause: err },
+            );
       this.destroy(reason);
     }
   }

@@ -200,7 +200,17 @@ export class IscsiSession {
       const data = first ? encodeTextKeys([['SendTargets', 'All']]) : Buffer.alloc(0);
       first = false;
       const pdu = await this.exchange(itt, timeoutMs, 'Text Request', () =>
-        this.conn.send(encodeTextRequest({ itt, ttt, cmdSN: this.cmdSN, expStatSN: this.expStatSN, final: true, dataLength: data.length }), data),
+        this.conn.send(
+          encodeTextRequest({
+            itt,
+            ttt,
+            cmdSN: this.cmdSN,
+            expStatSN: this.expStatSN,
+            final: true,
+            dataLength: data.length,
+          }),
+          data,
+        ),
       );
       if (pdu.kind !== 'text-response') throw protocolError(`expected a Text Response, got ${pdu.kind}`);
       text = Buffer.concat([text, pdu.data]);
@@ -239,11 +249,20 @@ export class IscsiSession {
   private waitWindow(deadline: number, request: ScsiRequest): Promise<void> {
     return new Promise((resolve, reject) => {
       const left = deadline - Date.now();
-      const timer = setTimeout(() => {
-        const i = this.windowWaiters.indexOf(go);
-        if (i >= 0) this.windowWaiters.splice(i, 1);
-        reject(new TapirError('TAPIR_E_DEVICE_TIMEOUT', `${opcodeName(request.cdb[0] ?? 0)} waited for the command window of ${this.name} too long`, { device: this.name }));
-      }, Math.max(1, left));
+      const timer = setTimeout(
+        () => {
+          const i = this.windowWaiters.indexOf(go);
+          if (i >= 0) this.windowWaiters.splice(i, 1);
+          reject(
+            new TapirError(
+              'TAPIR_E_DEVICE_TIMEOUT',
+              `${opcodeName(request.cdb[0] ?? 0)} waited for the command window of ${this.name} too long`,
+              { device: this.name },
+            ),
+          );
+        },
+        Math.max(1, left),
+      );
       const go = (): void => {
         clearTimeout(timer);
         resolve();
@@ -257,7 +276,11 @@ export class IscsiSession {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.exchanges.delete(itt);
-        reject(new TapirError('TAPIR_E_DEVICE_TIMEOUT', `${what} to ${this.name} not answered within ${timeoutMs} ms`, { device: this.name }));
+        reject(
+          new TapirError('TAPIR_E_DEVICE_TIMEOUT', `${what} to ${this.name} not answered within ${timeoutMs} ms`, {
+            device: this.name,
+          }),
+        );
       }, timeoutMs);
       this.exchanges.set(itt, {
         resolve: (pdu) => {
@@ -276,15 +299,21 @@ export class IscsiSession {
   private timeout(task: ScsiTask, timeoutMs: number): void {
     if (!this.tasks.has(task.itt)) return;
     const name = opcodeName(task.request.cdb[0] ?? 0);
-    const error = new TapirError('TAPIR_E_DEVICE_TIMEOUT', `${name} on LUN ${task.lun} of ${this.name} not answered within ${timeoutMs} ms`, {
-      device: this.name,
-      lun: task.lun,
-      command: name,
-    });
+    const error = new TapirError(
+      'TAPIR_E_DEVICE_TIMEOUT',
+      `${name} on LUN ${task.lun} of ${this.name} not answered within ${timeoutMs} ms`,
+      {
+        device: this.name,
+        lun: task.lun,
+        command: name,
+      },
+    );
     this.finish(task);
     task.reject(error);
     // At error recovery level 0 the only safe recovery is a new session; the command's fate on the device is unknown.
-    this.destroy(new TapirError('TAPIR_E_DEVICE', `session to ${this.name} reset after ${name} timed out`, { device: this.name }));
+    this.destroy(
+      new TapirError('TAPIR_E_DEVICE', `session to ${this.name} reset after ${name} timed out`, { device: this.name }),
+    );
   }
 
   private finish(task: ScsiTask): void {
@@ -296,11 +325,20 @@ export class IscsiSession {
     const data = task.request.dataOut!;
     const seg = this.parameters.sendDataSegmentLength;
     let dataSN = 0;
-    for (let done = 0; done < length; ) {
+    for (let done = 0; done < length;) {
       const n = Math.min(seg, length - done);
       const final = done + n === length;
       this.conn.send(
-        encodeDataOut({ lun: task.lun, itt: task.itt, ttt, expStatSN: this.expStatSN, dataSN: dataSN++, offset: offset + done, final, length: n }),
+        encodeDataOut({
+          lun: task.lun,
+          itt: task.itt,
+          ttt,
+          expStatSN: this.expStatSN,
+          dataSN: dataSN++,
+          offset: offset + done,
+          final,
+          length: n,
+        }),
         data.subarray(offset + done, offset + done + n),
       );
       done += n;
@@ -319,15 +357,22 @@ export class IscsiSession {
       case 'data-in': {
         this.updateWindow(pdu);
         const task = this.task(pdu.itt, 'Data-In');
-        if (!task.buffer) throw protocolError(`Data-In for ${opcodeName(task.request.cdb[0] ?? 0)}, which reads nothing`);
+        if (!task.buffer)
+          throw protocolError(`Data-In for ${opcodeName(task.request.cdb[0] ?? 0)}, which reads nothing`);
         if (pdu.offset + pdu.data.length > task.buffer.length)
-          throw protocolError(`Data-In at offset ${pdu.offset} with ${pdu.data.length} bytes overruns the ${task.buffer.length}-byte transfer`);
+          throw protocolError(
+            `Data-In at offset ${pdu.offset} with ${pdu.data.length} bytes overruns the ${task.buffer.length}-byte transfer`,
+          );
         pdu.data.copy(task.buffer, pdu.offset);
         task.received = Math.max(task.received, pdu.offset + pdu.data.length);
         if (pdu.hasStatus) {
           this.expStatSN = (pdu.statSN + 1) >>> 0;
           this.finish(task);
-          task.resolve({ status: pdu.status, data: task.buffer.subarray(0, task.received), residual: pdu.underflow ? pdu.residual : pdu.overflow ? -pdu.residual : 0 });
+          task.resolve({
+            status: pdu.status,
+            data: task.buffer.subarray(0, task.received),
+            residual: pdu.underflow ? pdu.residual : pdu.overflow ? -pdu.residual : 0,
+          });
         }
         return;
       }
@@ -338,14 +383,24 @@ export class IscsiSession {
         this.finish(task);
         const name = opcodeName(task.request.cdb[0] ?? 0);
         if (pdu.response !== 0) {
-          task.reject(new TapirError('TAPIR_E_DEVICE', `${name} on LUN ${task.lun} failed in the target (iSCSI response ${pdu.response})`, { device: this.name, lun: task.lun }));
+          task.reject(
+            new TapirError(
+              'TAPIR_E_DEVICE',
+              `${name} on LUN ${task.lun} failed in the target (iSCSI response ${pdu.response})`,
+              { device: this.name, lun: task.lun },
+            ),
+          );
           return;
         }
         let sense: Sense | undefined;
         if (pdu.data.length >= 2) {
           const senseLength = pdu.data.readUInt16BE(0);
           if (senseLength + 2 > pdu.data.length) {
-            task.reject(protocolError(`SCSI Response announces ${senseLength} sense bytes but carries ${pdu.data.length - 2}`, { device: this.name }));
+            task.reject(
+              protocolError(`SCSI Response announces ${senseLength} sense bytes but carries ${pdu.data.length - 2}`, {
+                device: this.name,
+              }),
+            );
             return;
           }
           if (senseLength > 0) {
@@ -366,7 +421,8 @@ export class IscsiSession {
         this.updateWindow(pdu);
         const task = this.task(pdu.itt, 'R2T');
         const total = task.request.dataOut?.length ?? 0;
-        if (pdu.offset + pdu.length > total) throw protocolError(`R2T for bytes ${pdu.offset}+${pdu.length} beyond the ${total}-byte transfer`);
+        if (pdu.offset + pdu.length > total)
+          throw protocolError(`R2T for bytes ${pdu.offset}+${pdu.length} beyond the ${total}-byte transfer`);
         this.conn.batch(() => this.sendData(task, pdu.ttt, pdu.offset, pdu.length));
         return;
       }
@@ -377,7 +433,15 @@ export class IscsiSession {
           this.settle(pdu.itt, pdu);
         } else if (pdu.ttt !== RESERVED_TAG) {
           // The target pings us: answer with its TTT so it keeps the connection.
-          this.conn.send(encodeNopOut({ itt: RESERVED_TAG, ttt: pdu.ttt, lun: pdu.lun, cmdSN: this.cmdSN, expStatSN: this.expStatSN }));
+          this.conn.send(
+            encodeNopOut({
+              itt: RESERVED_TAG,
+              ttt: pdu.ttt,
+              lun: pdu.lun,
+              cmdSN: this.cmdSN,
+              expStatSN: this.expStatSN,
+            }),
+          );
         }
         return;
       }
@@ -390,7 +454,9 @@ export class IscsiSession {
         return;
       case 'reject': {
         this.expStatSN = (pdu.statSN + 1) >>> 0;
-        const error = protocolError(`target rejected a PDU (reason ${pdu.reason.toString(16)}h)`, { device: this.name });
+        const error = protocolError(`target rejected a PDU (reason ${pdu.reason.toString(16)}h)`, {
+          device: this.name,
+        });
         const task = pdu.rejectedItt !== undefined ? this.tasks.get(pdu.rejectedItt) : undefined;
         if (task) {
           this.finish(task);
@@ -406,7 +472,11 @@ export class IscsiSession {
         this.updateWindow(pdu);
         // 1: target requests logout; 2/3: target will drop the connection/session; 4: negotiation request we cannot serve.
         if (pdu.event >= 1 && pdu.event <= 4)
-          this.destroy(new TapirError('TAPIR_E_DEVICE', `target ${this.name} is ending the session (async event ${pdu.event})`, { device: this.name }));
+          this.destroy(
+            new TapirError('TAPIR_E_DEVICE', `target ${this.name} is ending the session (async event ${pdu.event})`, {
+              device: this.name,
+            }),
+          );
         return;
       case 'login-response':
         throw protocolError('Login Response in the full feature phase');
@@ -432,7 +502,14 @@ export class IscsiSession {
     for (const task of [...this.tasks.values()]) {
       this.finish(task);
       const name = opcodeName(task.request.cdb[0] ?? 0);
-      task.reject(new TapirError(reason.code, `${name} on LUN ${task.lun} failed: ${reason.message}`, { ...reason.context, lun: task.lun, command: name }, { cause: reason }));
+      task.reject(
+        new TapirError(
+          reason.code,
+          `${name} on LUN ${task.lun} failed: ${reason.message}`,
+          { ...reason.context, lun: task.lun, command: name },
+          { cause: reason },
+        ),
+      );
     }
     for (const [itt, ex] of [...this.exchanges]) {
       this.exchanges.delete(itt);
@@ -442,4 +519,3 @@ export class IscsiSession {
     for (const l of this.closeListeners.splice(0)) l(reason);
   }
 }
-

@@ -59,7 +59,8 @@ export class IscsiTransport implements Transport {
     let opts: IscsiTransportOptions;
     if (typeof options === 'string') {
       const address = parseIscsiUrl(options);
-      if (!address.targetName) throw new TapirError('TAPIR_E_CONFIG_INVALID', `${options} names no target`, { device: options });
+      if (!address.targetName)
+        throw new TapirError('TAPIR_E_CONFIG_INVALID', `${options} names no target`, { device: options });
       opts = { host: address.host, port: address.port, targetName: address.targetName };
     } else opts = options;
     const transport = new IscsiTransport(opts);

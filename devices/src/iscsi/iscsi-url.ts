@@ -14,9 +14,15 @@ export interface IscsiAddress {
  */
 export function parseIscsiUrl(url: string): IscsiAddress {
   const m = /^iscsi:\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?(?:\/([^/]+)(?:\/(\d+))?)?\/?$/.exec(url);
-  if (!m) throw new TapirError('TAPIR_E_CONFIG_INVALID', `not an iSCSI URL: ${url} (expected iscsi://host[:port]/target[/lun])`, { device: url });
+  if (!m)
+    throw new TapirError(
+      'TAPIR_E_CONFIG_INVALID',
+      `not an iSCSI URL: ${url} (expected iscsi://host[:port]/target[/lun])`,
+      { device: url },
+    );
   const port = m[2] ? Number(m[2]) : 3260;
-  if (port < 1 || port > 65535) throw new TapirError('TAPIR_E_CONFIG_INVALID', `port ${port} out of range in ${url}`, { device: url });
+  if (port < 1 || port > 65535)
+    throw new TapirError('TAPIR_E_CONFIG_INVALID', `port ${port} out of range in ${url}`, { device: url });
   return {
     host: m[1]!.replace(/^\[|\]$/g, ''),
     port,

@@ -57,7 +57,12 @@ export async function login(conn: IscsiConnection, req: LoginRequest): Promise<L
       if (pdu) return pdu;
       if (failure) throw failure;
       const left = deadline - Date.now();
-      if (left <= 0) throw new TapirError('TAPIR_E_DEVICE_TIMEOUT', `iSCSI login to ${conn.portal} did not finish within ${req.timeoutMs} ms`, { device: conn.portal });
+      if (left <= 0)
+        throw new TapirError(
+          'TAPIR_E_DEVICE_TIMEOUT',
+          `iSCSI login to ${conn.portal} did not finish within ${req.timeoutMs} ms`,
+          { device: conn.portal },
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         wake = () => {
@@ -86,23 +91,37 @@ export async function login(conn: IscsiConnection, req: LoginRequest): Promise<L
   for (let round = 0; round < 16; round++) {
     const nsg = stage === STAGE_SECURITY ? STAGE_OPERATIONAL : STAGE_FULL_FEATURE;
     if (stage === STAGE_OPERATIONAL && !offeredOperational) {
-      pendingKeys = [...pendingKeys, ...(discovery ? operationalKeys(req.offer).filter(([k]) => /Digest|MaxRecv/.test(k)) : operationalKeys(req.offer))];
+      pendingKeys = [
+        ...pendingKeys,
+        ...(discovery
+          ? operationalKeys(req.offer).filter(([k]) => /Digest|MaxRecv/.test(k))
+          : operationalKeys(req.offer)),
+      ];
       offeredOperational = true;
     }
     const data = encodeTextKeys(pendingKeys);
     pendingKeys = [];
-    conn.send(encodeLoginRequest({ transit: true, csg: stage, nsg, isid: req.isid, tsih, itt, cid: 0, cmdSN, expStatSN, data }), data);
+    conn.send(
+      encodeLoginRequest({ transit: true, csg: stage, nsg, isid: req.isid, tsih, itt, cid: 0, cmdSN, expStatSN, data }),
+      data,
+    );
     const pdu = await next();
-    if (pdu.kind !== 'login-response') throw protocolError(`expected a Login Response, got ${pdu.kind}`, { device: conn.portal });
+    if (pdu.kind !== 'login-response')
+      throw protocolError(`expected a Login Response, got ${pdu.kind}`, { device: conn.portal });
     if (pdu.statusClass !== 0) {
-      throw new TapirError('TAPIR_E_ISCSI_LOGIN', `iSCSI login to ${conn.portal} refused: ${loginStatusText(pdu.statusClass, pdu.statusDetail)}`, {
-        device: conn.portal,
-        statusClass: pdu.statusClass,
-        statusDetail: pdu.statusDetail,
-        target: req.targetName,
-      });
+      throw new TapirError(
+        'TAPIR_E_ISCSI_LOGIN',
+        `iSCSI login to ${conn.portal} refused: ${loginStatusText(pdu.statusClass, pdu.statusDetail)}`,
+        {
+          device: conn.portal,
+          statusClass: pdu.statusClass,
+          statusDetail: pdu.statusDetail,
+          target: req.targetName,
+        },
+      );
     }
-    if (pdu.continue) throw protocolError('login responses split over several PDUs are not supported', { device: conn.portal });
+    if (pdu.continue)
+      throw protocolError('login responses split over several PDUs are not supported', { device: conn.portal });
     expStatSN = (pdu.statSN + 1) >>> 0;
     tsih = pdu.tsih;
     for (const [k, v] of decodeTextKeys(pdu.data)) {
@@ -111,8 +130,15 @@ export async function login(conn: IscsiConnection, req: LoginRequest): Promise<L
       if (stage === STAGE_OPERATIONAL && !offeredKey(req.offer, k) && isNegotiable(k)) pendingKeys.push([k, v]);
     }
     if (stage === STAGE_SECURITY && answered.get('AuthMethod') !== undefined && answered.get('AuthMethod') !== 'None')
-      throw new TapirError('TAPIR_E_ISCSI_LOGIN', `target ${req.targetName ?? conn.portal} requires authentication (${answered.get('AuthMethod')})`, { device: conn.portal });
-    if (pdu.csg !== stage) throw protocolError(`login response is for stage ${pdu.csg}, request was for stage ${stage}`, { device: conn.portal });
+      throw new TapirError(
+        'TAPIR_E_ISCSI_LOGIN',
+        `target ${req.targetName ?? conn.portal} requires authentication (${answered.get('AuthMethod')})`,
+        { device: conn.portal },
+      );
+    if (pdu.csg !== stage)
+      throw protocolError(`login response is for stage ${pdu.csg}, request was for stage ${stage}`, {
+        device: conn.portal,
+      });
     if (pdu.transit) {
       if (pdu.nsg === STAGE_FULL_FEATURE) {
         return {
@@ -124,7 +150,8 @@ export async function login(conn: IscsiConnection, req: LoginRequest): Promise<L
           maxCmdSN: pdu.maxCmdSN,
         };
       }
-      if (pdu.nsg !== STAGE_OPERATIONAL) throw protocolError(`target moved to login stage ${pdu.nsg}`, { device: conn.portal });
+      if (pdu.nsg !== STAGE_OPERATIONAL)
+        throw protocolError(`target moved to login stage ${pdu.nsg}`, { device: conn.portal });
       stage = STAGE_OPERATIONAL;
     }
   }

@@ -64,7 +64,8 @@ function num(key: string, value: string | undefined, fallback: number): number {
 
 function bool(key: string, value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === 'Irrelevant' || value === 'NotUnderstood' || value === 'Reject') return fallback;
-  if (value !== 'Yes' && value !== 'No') throw protocolError(`key ${key} has a non-boolean value ${JSON.stringify(value)}`);
+  if (value !== 'Yes' && value !== 'No')
+    throw protocolError(`key ${key} has a non-boolean value ${JSON.stringify(value)}`);
   return value === 'Yes';
 }
 
@@ -81,10 +82,22 @@ export function resolveParameters(offer: OperationalOffer, answered: ReadonlyMap
   const ours = (k: string): string => mine.get(k)!;
   const digest = answered.get('HeaderDigest') ?? 'None';
   const dataDigest = answered.get('DataDigest') ?? 'None';
-  if (digest !== 'None' || dataDigest !== 'None') throw protocolError(`target chose digests ${digest}/${dataDigest}; only None is offered`);
-  const maxBurst = Math.min(Number(ours('MaxBurstLength')), num('MaxBurstLength', answered.get('MaxBurstLength'), DEFAULTS.MaxBurstLength));
-  const firstBurst = Math.min(maxBurst, Number(ours('FirstBurstLength')), num('FirstBurstLength', answered.get('FirstBurstLength'), DEFAULTS.FirstBurstLength));
-  const sendSeg = num('MaxRecvDataSegmentLength', answered.get('MaxRecvDataSegmentLength'), DEFAULTS.MaxRecvDataSegmentLength);
+  if (digest !== 'None' || dataDigest !== 'None')
+    throw protocolError(`target chose digests ${digest}/${dataDigest}; only None is offered`);
+  const maxBurst = Math.min(
+    Number(ours('MaxBurstLength')),
+    num('MaxBurstLength', answered.get('MaxBurstLength'), DEFAULTS.MaxBurstLength),
+  );
+  const firstBurst = Math.min(
+    maxBurst,
+    Number(ours('FirstBurstLength')),
+    num('FirstBurstLength', answered.get('FirstBurstLength'), DEFAULTS.FirstBurstLength),
+  );
+  const sendSeg = num(
+    'MaxRecvDataSegmentLength',
+    answered.get('MaxRecvDataSegmentLength'),
+    DEFAULTS.MaxRecvDataSegmentLength,
+  );
   if (sendSeg < 512) throw protocolError(`target declared MaxRecvDataSegmentLength=${sendSeg}, below the minimum 512`);
   const tpgt = answered.get('TargetPortalGroupTag');
   return {
@@ -93,9 +106,16 @@ export function resolveParameters(offer: OperationalOffer, answered: ReadonlyMap
     maxBurstLength: maxBurst,
     firstBurstLength: firstBurst,
     initialR2T: ours('InitialR2T') === 'Yes' || bool('InitialR2T', answered.get('InitialR2T'), DEFAULTS.InitialR2T),
-    immediateData: ours('ImmediateData') === 'Yes' && bool('ImmediateData', answered.get('ImmediateData'), DEFAULTS.ImmediateData),
-    maxOutstandingR2T: Math.max(1, Math.min(1, num('MaxOutstandingR2T', answered.get('MaxOutstandingR2T'), DEFAULTS.MaxOutstandingR2T))),
-    errorRecoveryLevel: Math.min(0, num('ErrorRecoveryLevel', answered.get('ErrorRecoveryLevel'), DEFAULTS.ErrorRecoveryLevel)),
+    immediateData:
+      ours('ImmediateData') === 'Yes' && bool('ImmediateData', answered.get('ImmediateData'), DEFAULTS.ImmediateData),
+    maxOutstandingR2T: Math.max(
+      1,
+      Math.min(1, num('MaxOutstandingR2T', answered.get('MaxOutstandingR2T'), DEFAULTS.MaxOutstandingR2T)),
+    ),
+    errorRecoveryLevel: Math.min(
+      0,
+      num('ErrorRecoveryLevel', answered.get('ErrorRecoveryLevel'), DEFAULTS.ErrorRecoveryLevel),
+    ),
     targetPortalGroupTag: tpgt === undefined ? undefined : num('TargetPortalGroupTag', tpgt, 0),
   };
 }

@@ -36,7 +36,9 @@ export class PduReader {
         const ahs = (bhs[4] ?? 0) * 4;
         const dataLength = bhs.readUIntBE(5, 3);
         if (dataLength > this.maxDataSegment)
-          throw protocolError(`data segment of ${dataLength} bytes exceeds the declared maximum of ${this.maxDataSegment}`);
+          throw protocolError(
+            `data segment of ${dataLength} bytes exceeds the declared maximum of ${this.maxDataSegment}`,
+          );
         this.pending = { bhs, ahs, dataLength };
       }
       const { bhs, ahs, dataLength } = this.pending;

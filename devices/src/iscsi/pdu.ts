@@ -55,10 +55,24 @@ export type TargetPdu =
       statusDetail: number;
       data: Buffer;
     } & TargetSequence)
-  | ({ kind: 'text-response'; final: boolean; continue: boolean; itt: number; ttt: number; data: Buffer } & TargetSequence)
+  | ({
+      kind: 'text-response';
+      final: boolean;
+      continue: boolean;
+      itt: number;
+      ttt: number;
+      data: Buffer;
+    } & TargetSequence)
   | ({ kind: 'logout-response'; itt: number; response: number } & TargetSequence)
   | ({ kind: 'task-management-response'; itt: number; response: number } & TargetSequence)
-  | ({ kind: 'async-message'; event: number; parameter1: number; parameter2: number; parameter3: number; data: Buffer } & TargetSequence)
+  | ({
+      kind: 'async-message';
+      event: number;
+      parameter1: number;
+      parameter2: number;
+      parameter3: number;
+      data: Buffer;
+    } & TargetSequence)
   | ({ kind: 'reject'; reason: number; rejectedItt: number | undefined; data: Buffer } & TargetSequence);
 
 function seq(bhs: Buffer): TargetSequence {
@@ -79,7 +93,14 @@ export function decodeTargetPdu(pdu: Pdu): TargetPdu {
   const itt = bhs.readUInt32BE(16);
   switch (opcode) {
     case Opcode.NOP_IN:
-      return { kind: 'nop-in', itt, ttt: bhs.readUInt32BE(20), lun: Buffer.from(bhs.subarray(8, 16)), data, ...seq(bhs) };
+      return {
+        kind: 'nop-in',
+        itt,
+        ttt: bhs.readUInt32BE(20),
+        lun: Buffer.from(bhs.subarray(8, 16)),
+        data,
+        ...seq(bhs),
+      };
     case Opcode.SCSI_RESPONSE:
       if (data.length === 1) throw protocolError('SCSI Response data segment too short for its sense length');
       return {
@@ -111,7 +132,15 @@ export function decodeTargetPdu(pdu: Pdu): TargetPdu {
     case Opcode.R2T: {
       const length = bhs.readUInt32BE(44);
       if (length === 0) throw protocolError('R2T asks for zero bytes');
-      return { kind: 'r2t', itt, ttt: bhs.readUInt32BE(20), r2tSN: bhs.readUInt32BE(36), offset: bhs.readUInt32BE(40), length, ...seq(bhs) };
+      return {
+        kind: 'r2t',
+        itt,
+        ttt: bhs.readUInt32BE(20),
+        r2tSN: bhs.readUInt32BE(36),
+        offset: bhs.readUInt32BE(40),
+        length,
+        ...seq(bhs),
+      };
     }
     case Opcode.LOGIN_RESPONSE:
       return {
@@ -129,7 +158,15 @@ export function decodeTargetPdu(pdu: Pdu): TargetPdu {
         ...seq(bhs),
       };
     case Opcode.TEXT_RESPONSE:
-      return { kind: 'text-response', final: (flags & 0x80) !== 0, continue: (flags & 0x40) !== 0, itt, ttt: bhs.readUInt32BE(20), data, ...seq(bhs) };
+      return {
+        kind: 'text-response',
+        final: (flags & 0x80) !== 0,
+        continue: (flags & 0x40) !== 0,
+        itt,
+        ttt: bhs.readUInt32BE(20),
+        data,
+        ...seq(bhs),
+      };
     case Opcode.LOGOUT_RESPONSE:
       return { kind: 'logout-response', itt, response: bhs[2] ?? 0, ...seq(bhs) };
     case Opcode.TASK_MANAGEMENT_RESPONSE:
@@ -187,7 +224,12 @@ export function encodeLoginRequest(f: {
   expStatSN: number;
   data: Buffer;
 }): Buffer {
-  const bhs = header(Opcode.LOGIN_REQUEST, true, (f.transit ? 0x80 : 0) | ((f.csg & 3) << 2) | (f.transit ? f.nsg & 3 : 0), f.data.length);
+  const bhs = header(
+    Opcode.LOGIN_REQUEST,
+    true,
+    (f.transit ? 0x80 : 0) | ((f.csg & 3) << 2) | (f.transit ? f.nsg & 3 : 0),
+    f.data.length,
+  );
   bhs[2] = 0; // version-max
   bhs[3] = 0; // version-min
   f.isid.copy(bhs, 8, 0, 6);
@@ -200,7 +242,14 @@ export function encodeLoginRequest(f: {
 }
 
 /** Text Request (§11.10). */
-export function encodeTextRequest(f: { itt: number; ttt: number; cmdSN: number; expStatSN: number; final: boolean; dataLength: number }): Buffer {
+export function encodeTextRequest(f: {
+  itt: number;
+  ttt: number;
+  cmdSN: number;
+  expStatSN: number;
+  final: boolean;
+  dataLength: number;
+}): Buffer {
   const bhs = header(Opcode.TEXT_REQUEST, true, f.final ? 0x80 : 0, f.dataLength);
   bhs.writeUInt32BE(f.itt, 16);
   bhs.writeUInt32BE(f.ttt, 20);
@@ -222,8 +271,14 @@ export function encodeScsiCommand(f: {
   cdb: Uint8Array;
   immediateLength: number;
 }): Buffer {
-  if (f.cdb.length > 16) throw new RangeError(`CDB of ${f.cdb.length} bytes needs an extended CDB AHS, which is not supported`);
-  const bhs = header(Opcode.SCSI_COMMAND, false, (f.final ? 0x80 : 0) | (f.read ? 0x40 : 0) | (f.write ? 0x20 : 0) | 0x01, f.immediateLength);
+  if (f.cdb.length > 16)
+    throw new RangeError(`CDB of ${f.cdb.length} bytes needs an extended CDB AHS, which is not supported`);
+  const bhs = header(
+    Opcode.SCSI_COMMAND,
+    false,
+    (f.final ? 0x80 : 0) | (f.read ? 0x40 : 0) | (f.write ? 0x20 : 0) | 0x01,
+    f.immediateLength,
+  );
   encodeLun(f.lun).copy(bhs, 8);
   bhs.writeUInt32BE(f.itt, 16);
   bhs.writeUInt32BE(f.expectedLength, 20);
@@ -234,7 +289,16 @@ export function encodeScsiCommand(f: {
 }
 
 /** SCSI Data-Out (§11.7). */
-export function encodeDataOut(f: { lun: number; itt: number; ttt: number; expStatSN: number; dataSN: number; offset: number; final: boolean; length: number }): Buffer {
+export function encodeDataOut(f: {
+  lun: number;
+  itt: number;
+  ttt: number;
+  expStatSN: number;
+  dataSN: number;
+  offset: number;
+  final: boolean;
+  length: number;
+}): Buffer {
   const bhs = header(Opcode.DATA_OUT, false, f.final ? 0x80 : 0, f.length);
   encodeLun(f.lun).copy(bhs, 8);
   bhs.writeUInt32BE(f.itt, 16);
@@ -246,7 +310,14 @@ export function encodeDataOut(f: { lun: number; itt: number; ttt: number; expSta
 }
 
 /** NOP-Out (§11.18): a ping (`itt` set, `ttt` reserved) or an answer to a target's NOP-In (`itt` reserved, `ttt` echoed). */
-export function encodeNopOut(f: { itt: number; ttt: number; lun?: Buffer; cmdSN: number; expStatSN: number; dataLength?: number }): Buffer {
+export function encodeNopOut(f: {
+  itt: number;
+  ttt: number;
+  lun?: Buffer;
+  cmdSN: number;
+  expStatSN: number;
+  dataLength?: number;
+}): Buffer {
   const bhs = header(Opcode.NOP_OUT, true, 0x80, f.dataLength ?? 0);
   if (f.lun) f.lun.copy(bhs, 8);
   bhs.writeUInt32BE(f.itt, 16);
@@ -257,7 +328,13 @@ export function encodeNopOut(f: { itt: number; ttt: number; lun?: Buffer; cmdSN:
 }
 
 /** Logout Request (§11.14), reason 0 closes the session. */
-export function encodeLogoutRequest(f: { itt: number; cid: number; cmdSN: number; expStatSN: number; reason?: number }): Buffer {
+export function encodeLogoutRequest(f: {
+  itt: number;
+  cid: number;
+  cmdSN: number;
+  expStatSN: number;
+  reason?: number;
+}): Buffer {
   const bhs = header(Opcode.LOGOUT_REQUEST, true, 0x80 | ((f.reason ?? 0) & 0x7f), 0);
   bhs.writeUInt32BE(f.itt, 16);
   bhs.writeUInt16BE(f.cid, 20);

@@ -71,7 +71,10 @@ export const TGT_QUIRKS: DeviceQuirks = Object.freeze({
  * so the version-dependent READ residual bug cannot be told apart; the double-sized request is harmless on fixed
  * versions.
  */
-export function detectQuirks(inquiry: Pick<InquiryData, 'vendor' | 'product'>, _supported?: readonly SupportedOperation[]): DeviceQuirks {
+export function detectQuirks(
+  inquiry: Pick<InquiryData, 'vendor' | 'product'>,
+  _supported?: readonly SupportedOperation[],
+): DeviceQuirks {
   if (inquiry.vendor === 'IET' && inquiry.product.startsWith('VIRTUAL-')) return TGT_QUIRKS;
   return NO_QUIRKS;
 }
@@ -89,7 +92,10 @@ export interface DeviceCapabilities {
  * Which optional commands a device supports. Without a supported-opcodes list every command is assumed present,
  * and a READ POSITION that a quirk says is useless counts as absent.
  */
-export function detectCapabilities(supported: readonly SupportedOperation[] | undefined, quirks: DeviceQuirks): DeviceCapabilities {
+export function detectCapabilities(
+  supported: readonly SupportedOperation[] | undefined,
+  quirks: DeviceQuirks,
+): DeviceCapabilities {
   const has = (op: number): boolean => !supported || supported.some((s) => s.opcode === op);
   return {
     locate: has(0x2b) || has(0x92),

@@ -23,7 +23,10 @@ export function writeU16(buf: Uint8Array, offset: number, value: number): void {
 
 /** Reads a big-endian unsigned 32-bit integer, 0 past the end. */
 export function readU32(buf: Uint8Array, offset: number): number {
-  return (((buf[offset] ?? 0) << 24) >>> 0) + (((buf[offset + 1] ?? 0) << 16) | ((buf[offset + 2] ?? 0) << 8) | (buf[offset + 3] ?? 0));
+  return (
+    (((buf[offset] ?? 0) << 24) >>> 0) +
+    (((buf[offset + 1] ?? 0) << 16) | ((buf[offset + 2] ?? 0) << 8) | (buf[offset + 3] ?? 0))
+  );
 }
 
 /** Writes a big-endian unsigned 32-bit integer. */

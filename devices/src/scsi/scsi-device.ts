@@ -1,5 +1,10 @@
 import { TapirError, type ErrorCode } from '@tapir/sdk';
-import { detectCapabilities, detectQuirks, type DeviceCapabilities, type DeviceQuirks } from '../quirks/device-quirks.js';
+import {
+  detectCapabilities,
+  detectQuirks,
+  type DeviceCapabilities,
+  type DeviceQuirks,
+} from '../quirks/device-quirks.js';
 import type { Transport } from '../transport/transport.js';
 import { opcodeName, ScsiStatus, type ScsiRequest, type ScsiResponse } from './request.js';
 import { describeSense, type Sense } from './sense.js';
@@ -94,7 +99,8 @@ export class ScsiDevice {
     for (let attempt = 0; ; attempt++) {
       const response = await this.transport.execute(this.lun, request);
       const sense = response.sense;
-      if (response.status !== ScsiStatus.CHECK_CONDITION || !sense?.conditions.has('unit-attention') || attempt >= 3) return response;
+      if (response.status !== ScsiStatus.CHECK_CONDITION || !sense?.conditions.has('unit-attention') || attempt >= 3)
+        return response;
       if (!this.unitAttention(sense, request)) return response;
     }
   }
@@ -110,12 +116,19 @@ export class ScsiDevice {
   /** Executes a request and throws a `TapirError` naming the device, command and sense unless the status is GOOD. */
   protected async run(request: ScsiRequest, context: Record<string, unknown> = {}): Promise<ScsiResponse> {
     const response = await this.exec(request);
-    if (response.status !== ScsiStatus.GOOD) throw this.error('TAPIR_E_DEVICE', request, response.sense, context, response.status);
+    if (response.status !== ScsiStatus.GOOD)
+      throw this.error('TAPIR_E_DEVICE', request, response.sense, context, response.status);
     return response;
   }
 
   /** Builds an error for a failed command. */
-  protected error(code: ErrorCode, request: ScsiRequest, sense: Sense | undefined, context: Record<string, unknown> = {}, status?: number): TapirError {
+  protected error(
+    code: ErrorCode,
+    request: ScsiRequest,
+    sense: Sense | undefined,
+    context: Record<string, unknown> = {},
+    status?: number,
+  ): TapirError {
     return commandError(code, this.name, this.lun, request, sense, context, status);
   }
 }
@@ -131,7 +144,11 @@ export function commandError(
   status?: number,
 ): TapirError {
   const command = opcodeName(request.cdb[0] ?? 0);
-  const what = sense ? describeSense(sense) : status !== undefined ? `status ${status.toString(16).padStart(2, '0')}h` : 'no sense';
+  const what = sense
+    ? describeSense(sense)
+    : status !== undefined
+      ? `status ${status.toString(16).padStart(2, '0')}h`
+      : 'no sense';
   const where = context.element !== undefined ? ` (element ${String(context.element)})` : '';
   return new TapirError(code, `${device}: ${command} failed${where}: ${what}`, {
     device,

@@ -24,9 +24,22 @@ export const SenseKey = {
 export type SenseKeyValue = (typeof SenseKey)[keyof typeof SenseKey];
 
 const SENSE_KEY_NAMES = [
-  'NO SENSE', 'RECOVERED ERROR', 'NOT READY', 'MEDIUM ERROR', 'HARDWARE ERROR', 'ILLEGAL REQUEST',
-  'UNIT ATTENTION', 'DATA PROTECT', 'BLANK CHECK', 'VENDOR SPECIFIC', 'COPY ABORTED', 'ABORTED COMMAND',
-  'RESERVED', 'VOLUME OVERFLOW', 'MISCOMPARE', 'COMPLETED',
+  'NO SENSE',
+  'RECOVERED ERROR',
+  'NOT READY',
+  'MEDIUM ERROR',
+  'HARDWARE ERROR',
+  'ILLEGAL REQUEST',
+  'UNIT ATTENTION',
+  'DATA PROTECT',
+  'BLANK CHECK',
+  'VENDOR SPECIFIC',
+  'COPY ABORTED',
+  'ABORTED COMMAND',
+  'RESERVED',
+  'VOLUME OVERFLOW',
+  'MISCOMPARE',
+  'COMPLETED',
 ];
 
 /**
@@ -150,7 +163,7 @@ function decodeDescriptor(raw: Uint8Array, current: boolean): Sense {
   let ili = false;
   let information: number | undefined;
   let senseKeySpecific: number | undefined;
-  for (let p = 8; p + 2 <= end; ) {
+  for (let p = 8; p + 2 <= end;) {
     const type = raw[p] ?? 0;
     const len = raw[p + 1] ?? 0;
     const next = p + 2 + len;
@@ -193,7 +206,14 @@ function classify(s: Omit<Sense, 'conditions'>): Set<SenseCondition> {
   if (ascq === 0x0005) c.add('end-of-data');
   if (ascq === 0x0004) c.add('beginning-of-medium');
   // EOM with anything but BOT, end of data or a hard overflow is the early-warning zone (tgt sends ASC 00/00, not 00/02).
-  if (ascq === 0x0002 || (s.eom && ascq !== 0x0004 && ascq !== 0x0005 && s.key !== SenseKey.BLANK_CHECK && s.key !== SenseKey.VOLUME_OVERFLOW))
+  if (
+    ascq === 0x0002 ||
+    (s.eom &&
+      ascq !== 0x0004 &&
+      ascq !== 0x0005 &&
+      s.key !== SenseKey.BLANK_CHECK &&
+      s.key !== SenseKey.VOLUME_OVERFLOW)
+  )
     c.add('early-warning');
   if (ascq === 0x0017) c.add('cleaning-requested');
   switch (s.key) {

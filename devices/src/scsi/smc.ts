@@ -87,7 +87,7 @@ export function parseElementStatus(data: Uint8Array): ElementStatusReport {
   const firstAddress = readU16(data, 0);
   const total = 8 + readU24(data, 5);
   const elements: ElementStatus[] = [];
-  for (let p = 8; p + 8 <= total && p + 8 <= data.length; ) {
+  for (let p = 8; p + 8 <= total && p + 8 <= data.length;) {
     const type = ((data[p] ?? 0) & 0x0f) as ElementTypeValue;
     const pvoltag = ((data[p + 1] ?? 0) & 0x80) !== 0;
     const avoltag = ((data[p + 1] ?? 0) & 0x40) !== 0;
@@ -122,7 +122,8 @@ function parseDescriptor(d: Buffer, type: ElementTypeValue, pvoltag: boolean, av
     const len = d[p + 3] ?? 0;
     if (len > 0) {
       const value = d.subarray(p + 4, Math.min(p + 4 + len, d.length));
-      deviceId = codeSet === 2 || codeSet === 3 ? asciiField(value, 0, value.length) : Buffer.from(value).toString('hex');
+      deviceId =
+        codeSet === 2 || codeSet === 3 ? asciiField(value, 0, value.length) : Buffer.from(value).toString('hex');
     }
   }
   return {
@@ -183,6 +184,9 @@ export interface ElementAddressAssignment {
 export function parseElementAddressAssignment(page: Uint8Array): ElementAddressAssignment {
   if (page.length < 18 || ((page[0] ?? 0) & 0x3f) !== ELEMENT_ADDRESS_ASSIGNMENT_PAGE)
     throw new RangeError('not an element address assignment page');
-  const range = (o: number): { first: number; count: number } => ({ first: readU16(page, o), count: readU16(page, o + 2) });
+  const range = (o: number): { first: number; count: number } => ({
+    first: readU16(page, o),
+    count: readU16(page, o + 2),
+  });
   return { transport: range(2), storage: range(6), importExport: range(10), dataTransfer: range(14) };
 }

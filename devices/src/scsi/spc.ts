@@ -82,7 +82,7 @@ export function parseDeviceIdentification(data: Uint8Array): Designator[] {
   if (data.length < 4 || data[1] !== 0x83) throw new RangeError('not a Device Identification VPD page');
   const end = Math.min(data.length, 4 + readU16(data, 2));
   const out: Designator[] = [];
-  for (let p = 4; p + 4 <= end; ) {
+  for (let p = 4; p + 4 <= end;) {
     const len = data[p + 3] ?? 0;
     if (p + 4 + len > end) break;
     const codeSet = (data[p] ?? 0) & 0x0f;
@@ -176,7 +176,7 @@ export function parseModeSense6(data: Uint8Array): ModeParameters {
     });
   }
   const pages: ModePage[] = [];
-  for (let p = 4 + bdLen; p + 2 <= end; ) {
+  for (let p = 4 + bdLen; p + 2 <= end;) {
     const spf = ((data[p] ?? 0) & 0x40) !== 0;
     const len = spf ? 4 + readU16(data, p + 2) : 2 + (data[p + 1] ?? 0);
     if (p + len > end) break;
@@ -188,7 +188,13 @@ export function parseModeSense6(data: Uint8Array): ModeParameters {
     p += len;
   }
   const deviceSpecific = data[2] ?? 0;
-  return { mediumType: data[1] ?? 0, deviceSpecific, writeProtected: (deviceSpecific & 0x80) !== 0, blockDescriptors, pages };
+  return {
+    mediumType: data[1] ?? 0,
+    deviceSpecific,
+    writeProtected: (deviceSpecific & 0x80) !== 0,
+    blockDescriptors,
+    pages,
+  };
 }
 
 /**
@@ -253,7 +259,7 @@ export function parseSupportedOperationCodes(data: Uint8Array): SupportedOperati
   if (data.length < 4) throw new RangeError('supported operation codes data shorter than its header');
   const end = Math.min(data.length, 4 + readU32(data, 0));
   const out: SupportedOperation[] = [];
-  for (let p = 4; p + 8 <= end; ) {
+  for (let p = 4; p + 8 <= end;) {
     const ctdp = ((data[p + 5] ?? 0) & 0x02) !== 0;
     const servactv = ((data[p + 5] ?? 0) & 0x01) !== 0;
     out.push({

@@ -15,7 +15,8 @@ export const SpaceCode = {
 const MAX_24 = 0xffffff;
 
 function checkLength(length: number, what: string): void {
-  if (!Number.isInteger(length) || length < 0 || length > MAX_24) throw new RangeError(`${what} ${length} does not fit 24 bits`);
+  if (!Number.isInteger(length) || length < 0 || length > MAX_24)
+    throw new RangeError(`${what} ${length} does not fit 24 bits`);
 }
 
 /**
@@ -42,7 +43,8 @@ export function write6(data: Uint8Array, options: { blockSize?: number } = {}): 
   cdb[0] = 0x0a;
   let length = data.length;
   if (options.blockSize) {
-    if (data.length % options.blockSize !== 0) throw new RangeError(`${data.length} bytes are not whole ${options.blockSize}-byte blocks`);
+    if (data.length % options.blockSize !== 0)
+      throw new RangeError(`${data.length} bytes are not whole ${options.blockSize}-byte blocks`);
     cdb[1] = 0x01;
     length = data.length / options.blockSize;
   }
@@ -63,7 +65,8 @@ export function writeFilemarks6(count: number, immediate = false): ScsiRequest {
 
 /** SPACE(6) (11h): `count` is signed (negative moves toward the beginning); ignored for END_OF_DATA. */
 export function space6(code: number, count = 0): ScsiRequest {
-  if (!Number.isInteger(count) || count < -0x800000 || count > 0x7fffff) throw new RangeError(`space count ${count} does not fit 24 bits`);
+  if (!Number.isInteger(count) || count < -0x800000 || count > 0x7fffff)
+    throw new RangeError(`space count ${count} does not fit 24 bits`);
   const cdb = Buffer.alloc(6);
   cdb[0] = 0x11;
   cdb[1] = code & 0x0f;
@@ -80,7 +83,10 @@ export function rewind(immediate = false): ScsiRequest {
 }
 
 /** LOAD UNLOAD (1Bh) as SSC defines it: `load` true loads, false unloads. */
-export function loadUnload(load: boolean, options: { immediate?: boolean; hold?: boolean; eot?: boolean; retension?: boolean } = {}): ScsiRequest {
+export function loadUnload(
+  load: boolean,
+  options: { immediate?: boolean; hold?: boolean; eot?: boolean; retension?: boolean } = {},
+): ScsiRequest {
   const cdb = Buffer.alloc(6);
   cdb[0] = 0x1b;
   cdb[1] = options.immediate ? 1 : 0;
@@ -170,11 +176,16 @@ export function parseBlockLimits(data: Uint8Array): BlockLimits {
 }
 
 /** LOCATE(10) (2Bh) to a logical block (or, with `blockType`, a device-specific block id) in an optional partition. */
-export function locate10(block: number, options: { partition?: number; blockType?: boolean; immediate?: boolean } = {}): ScsiRequest {
-  if (!Number.isInteger(block) || block < 0 || block > 0xffffffff) throw new RangeError(`block ${block} does not fit 32 bits`);
+export function locate10(
+  block: number,
+  options: { partition?: number; blockType?: boolean; immediate?: boolean } = {},
+): ScsiRequest {
+  if (!Number.isInteger(block) || block < 0 || block > 0xffffffff)
+    throw new RangeError(`block ${block} does not fit 32 bits`);
   const cdb = Buffer.alloc(10);
   cdb[0] = 0x2b;
-  cdb[1] = (options.blockType ? 0x04 : 0) | (options.partition !== undefined ? 0x02 : 0) | (options.immediate ? 0x01 : 0);
+  cdb[1] =
+    (options.blockType ? 0x04 : 0) | (options.partition !== undefined ? 0x02 : 0) | (options.immediate ? 0x01 : 0);
   writeU32(cdb, 3, block);
   cdb[8] = options.partition ?? 0;
   return { cdb };

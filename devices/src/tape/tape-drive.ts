@@ -21,7 +21,12 @@ import {
 import type { Transport } from '../transport/transport.js';
 import { BEGINNING_OF_TAPE, UNKNOWN_POSITION, isKnown, type TapePosition } from './tape-position.js';
 import type { EarlyWarning, TapeRead } from './tape-read.js';
-import { TapeReadStream, TapeWriteStream, type TapeReadStreamOptions, type TapeWriteStreamOptions } from './tape-streams.js';
+import {
+  TapeReadStream,
+  TapeWriteStream,
+  type TapeReadStreamOptions,
+  type TapeWriteStreamOptions,
+} from './tape-streams.js';
 
 /** READ(6), WRITE(6), WRITE FILEMARKS(6), SPACE(6): commands whose effect depends on where the tape is. */
 const POSITIONAL_OPCODES = new Set([0x08, 0x0a, 0x10, 0x11]);
@@ -77,17 +82,30 @@ export class TapeDrive extends ScsiDevice {
   static async open(transport: Transport, lun: number, options: TapeDriveOptions = {}): Promise<TapeDrive> {
     const probed = await ScsiDevice.probe(transport, lun, options);
     if (probed.identity.deviceType !== DeviceType.TAPE)
-      throw new TapirError('TAPIR_E_DEVICE', `${options.name ?? `${transport.name}/${lun}`} is not a tape drive (device type ${probed.identity.deviceType})`, {
-        device: options.name ?? transport.name,
-        lun,
-      });
+      throw new TapirError(
+        'TAPIR_E_DEVICE',
+        `${options.name ?? `${transport.name}/${lun}`} is not a tape drive (device type ${probed.identity.deviceType})`,
+        {
+          device: options.name ?? transport.name,
+          lun,
+        },
+      );
     const drive = new TapeDrive(transport, lun, probed.identity, probed.quirks, probed.capabilities, options);
     // A tape found already loaded may be anywhere: its position stays unknown until a rewind or seek.
     if ((await drive.ready()) === 'ready') drive.pos = UNKNOWN_POSITION;
     return drive;
   }
 
-  private constructor(...args: [Transport, number, ScsiDevice['identity'], ScsiDevice['quirks'], ScsiDevice['capabilities'], TapeDriveOptions]) {
+  private constructor(
+    ...args: [
+      Transport,
+      number,
+      ScsiDevice['identity'],
+      ScsiDevice['quirks'],
+      ScsiDevice['capabilities'],
+      TapeDriveOptions,
+    ]
+  ) {
     super(...args);
     this.motionTimeoutMs = args[5].motionTimeoutMs ?? 15 * 60_000;
     this.nexusSeen = args[0].nexus;
@@ -150,7 +168,11 @@ export class TapeDrive extends ScsiDevice {
       const state = await this.ready();
       if (state === 'ready') return;
       if (Date.now() >= deadline)
-        throw new TapirError('TAPIR_E_DEVICE_TIMEOUT', `${this.name}: not ready within ${timeoutMs} ms (${state})`, { device: this.name, lun: this.lun, state });
+        throw new TapirError('TAPIR_E_DEVICE_TIMEOUT', `${this.name}: not ready within ${timeoutMs} ms (${state})`, {
+          device: this.name,
+          lun: this.lun,
+          state,
+        });
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
@@ -188,13 +210,21 @@ export class TapeDrive extends ScsiDevice {
       return { earlyWarning: false };
     }
     const sense = r.sense;
-    if (r.status === ScsiStatus.CHECK_CONDITION && sense?.conditions.has('early-warning') && !sense.conditions.has('volume-overflow')) {
+    if (
+      r.status === ScsiStatus.CHECK_CONDITION &&
+      sense?.conditions.has('early-warning') &&
+      !sense.conditions.has('volume-overflow')
+    ) {
       const notWritten = sense.information !== undefined && sense.information > 0;
       if (!notWritten && (sense.key === 0 || sense.key === 1)) {
         this.advance(blocks, true);
         if (!this.warned) {
           this.warned = true;
-          this.events.emit('early-warning', { device: this.name, file: this.pos.file, block: this.pos.block } satisfies EarlyWarning);
+          this.events.emit('early-warning', {
+            device: this.name,
+            file: this.pos.file,
+            block: this.pos.block,
+          } satisfies EarlyWarning);
         }
         return { earlyWarning: true };
       }
@@ -213,7 +243,8 @@ export class TapeDrive extends ScsiDevice {
       this.lose('write filemarks failed');
       throw this.error('TAPIR_E_DEVICE', request, r.sense, {}, r.status);
     }
-    if (count > 0) this.pos = { file: this.pos.file === undefined ? undefined : this.pos.file + count, block: 0, atEndOfData: true };
+    if (count > 0)
+      this.pos = { file: this.pos.file === undefined ? undefined : this.pos.file + count, block: 0, atEndOfData: true };
   }
 
   /**
@@ -226,7 +257,9 @@ export class TapeDrive extends ScsiDevice {
     this.requireKnownPosition('read');
     const fixed = this.fixedBlockSize;
     // tgt < 1.0.94 sends (request − block) bytes of a short block: ask for twice the largest block (see quirks).
-    const requestLength = fixed ? 1 : Math.min(0xffffff, this.quirks.variableReadNeedsDoubleRequest ? maxLength * 2 : maxLength);
+    const requestLength = fixed
+      ? 1
+      : Math.min(0xffffff, this.quirks.variableReadNeedsDoubleRequest ? maxLength * 2 : maxLength);
     const request = read6(requestLength, fixed ? { blockSize: fixed } : {});
     const r = await this.command(request, true);
     if (r.status === ScsiStatus.GOOD) {
@@ -250,11 +283,19 @@ export class TapeDrive extends ScsiDevice {
       const length = requestLength - sense.information;
       if (sense.information < 0 || length > maxLength) {
         this.advance(1, false);
-        throw this.error('TAPIR_E_DEVICE', request, sense, { blockLength: length, maxLength, reason: 'block larger than the read size' });
+        throw this.error('TAPIR_E_DEVICE', request, sense, {
+          blockLength: length,
+          maxLength,
+          reason: 'block larger than the read size',
+        });
       }
       if (r.data.length < length) {
         this.lose('short data');
-        throw this.error('TAPIR_E_DEVICE', request, sense, { blockLength: length, received: r.data.length, reason: 'device sent less data than the block holds' });
+        throw this.error('TAPIR_E_DEVICE', request, sense, {
+          blockLength: length,
+          received: r.data.length,
+          reason: 'device sent less data than the block holds',
+        });
       }
       this.advance(1, false);
       return { kind: 'data', data: r.data.subarray(0, length) };
@@ -282,7 +323,11 @@ export class TapeDrive extends ScsiDevice {
     if (count === 0) return;
     const r = await this.command(space6(SpaceCode.BLOCKS, count), true, true);
     if (r.status === ScsiStatus.GOOD) {
-      this.pos = { file: this.pos.file, block: this.pos.block === undefined ? undefined : this.pos.block + count, atEndOfData: false };
+      this.pos = {
+        file: this.pos.file,
+        block: this.pos.block === undefined ? undefined : this.pos.block + count,
+        atEndOfData: false,
+      };
       return;
     }
     this.spaceStopped(r, space6(SpaceCode.BLOCKS, count));
@@ -324,14 +369,18 @@ export class TapeDrive extends ScsiDevice {
   async spaceToEndOfData(): Promise<void> {
     const r = await this.command(space6(SpaceCode.END_OF_DATA), false, true);
     // tgt answers NO SENSE 00/05 when already there; anything that is not end of data is a failure.
-    if (r.status !== ScsiStatus.GOOD && !r.sense?.conditions.has('end-of-data')) throw this.error('TAPIR_E_DEVICE', space6(SpaceCode.END_OF_DATA), r.sense, {}, r.status);
+    if (r.status !== ScsiStatus.GOOD && !r.sense?.conditions.has('end-of-data'))
+      throw this.error('TAPIR_E_DEVICE', space6(SpaceCode.END_OF_DATA), r.sense, {}, r.status);
     this.pos = { file: undefined, block: undefined, atEndOfData: true };
   }
 
   /** LOCATE(10) to a logical block; only on drives that support it (tgt does not). */
   async locate(block: number): Promise<void> {
     if (!this.capabilities.locate)
-      throw new TapirError('TAPIR_E_DEVICE', `${this.name} does not support LOCATE; use space operations`, { device: this.name, lun: this.lun });
+      throw new TapirError('TAPIR_E_DEVICE', `${this.name} does not support LOCATE; use space operations`, {
+        device: this.name,
+        lun: this.lun,
+      });
     await this.expectGood(locate10(block), false, true);
     this.pos = { file: undefined, block: undefined, atEndOfData: false };
   }
@@ -343,7 +392,8 @@ export class TapeDrive extends ScsiDevice {
   async unload(): Promise<void> {
     await this.expectGood(rewind(), false, true);
     const r = await this.command(loadUnload(false), false, true);
-    if (r.status !== ScsiStatus.GOOD && !r.sense?.conditions.has('no-medium')) throw this.error('TAPIR_E_DEVICE', loadUnload(false), r.sense, {}, r.status);
+    if (r.status !== ScsiStatus.GOOD && !r.sense?.conditions.has('no-medium'))
+      throw this.error('TAPIR_E_DEVICE', loadUnload(false), r.sense, {}, r.status);
     // The next ready tape counts as newly loaded, at its beginning: where tgt ignores the unload the tape is still in
     // the drive but rewound, and a changer's MOVE MEDIUM takes it out.
     this.hasMedium = false;
@@ -369,7 +419,11 @@ export class TapeDrive extends ScsiDevice {
 
   /** Counts blocks moved over; a write leaves the tape at end of data, a read does not. */
   private advance(blocks: number, written: boolean): void {
-    this.pos = { file: this.pos.file, block: this.pos.block === undefined ? undefined : this.pos.block + blocks, atEndOfData: written };
+    this.pos = {
+      file: this.pos.file,
+      block: this.pos.block === undefined ? undefined : this.pos.block + blocks,
+      atEndOfData: written,
+    };
   }
 
   private lose(reason: string): void {
@@ -379,12 +433,20 @@ export class TapeDrive extends ScsiDevice {
   }
 
   private requireKnownPosition(what: string): void {
-    if (!this.hasMedium) throw new TapirError('TAPIR_E_DEVICE', `${this.name}: cannot ${what}: no tape loaded (call waitReady)`, { device: this.name, lun: this.lun });
-    if (!isKnown(this.pos) && !(what !== 'read' && this.pos.atEndOfData))
-      throw new TapirError('TAPIR_E_DEVICE', `${this.name}: cannot ${what}: tape position unknown; rewind or seek end of data first`, {
+    if (!this.hasMedium)
+      throw new TapirError('TAPIR_E_DEVICE', `${this.name}: cannot ${what}: no tape loaded (call waitReady)`, {
         device: this.name,
         lun: this.lun,
       });
+    if (!isKnown(this.pos) && !(what !== 'read' && this.pos.atEndOfData))
+      throw new TapirError(
+        'TAPIR_E_DEVICE',
+        `${this.name}: cannot ${what}: tape position unknown; rewind or seek end of data first`,
+        {
+          device: this.name,
+          lun: this.lun,
+        },
+      );
   }
 
   /**
@@ -396,13 +458,19 @@ export class TapeDrive extends ScsiDevice {
     if (this.transport.nexus !== this.nexusSeen) {
       this.nexusSeen = this.transport.nexus;
       this.lose('the connection to the drive was re-established');
-      if (positional) throw new TapirError('TAPIR_E_DEVICE', `${this.name}: connection re-established, tape position unknown; rewind or seek end of data`, { device: this.name, lun: this.lun });
+      if (positional)
+        throw new TapirError(
+          'TAPIR_E_DEVICE',
+          `${this.name}: connection re-established, tape position unknown; rewind or seek end of data`,
+          { device: this.name, lun: this.lun },
+        );
     }
     let r: ScsiResponse;
     try {
       r = await this.exec(timed);
     } catch (err) {
-      if (positional || motion) this.lose(`command failed: ${(err as Error).message}`);
+      // A command that got no answer means the session is gone; the next one runs on a new nexus, maybe after a reset.
+      this.lose(`command failed: ${(err as Error).message}`);
       throw err;
     }
     if (this.transport.nexus !== this.nexusSeen) this.nexusSeen = this.transport.nexus;

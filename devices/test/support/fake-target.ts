@@ -43,7 +43,11 @@ export interface TargetConnection {
   raw(bytes: Buffer): void;
   /** Builds and sends a PDU: a 48-byte header filled by `fill`, then `data` padded. */
   pdu(opcode: number, fill: (bhs: Buffer) => void, data?: Buffer): void;
-  dataIn(cmd: CommandSeen, data: Buffer, opts?: { offset?: number; status?: number; final?: boolean; residual?: number }): void;
+  dataIn(
+    cmd: CommandSeen,
+    data: Buffer,
+    opts?: { offset?: number; status?: number; final?: boolean; residual?: number },
+  ): void;
   response(cmd: CommandSeen, status: number, sense?: Buffer, opts?: { residual?: number; response?: number }): void;
   r2t(cmd: CommandSeen, offset: number, length: number, ttt: number, r2tSN: number): void;
   nopIn(ttt: number): void;
@@ -110,30 +114,43 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
       },
       dataIn(cmd, data, opts = {}) {
         const status = opts.status;
-        this.pdu(0x25, (b) => {
-          b[1] = (opts.final ?? status !== undefined ? 0x80 : 0) | (status !== undefined ? 0x01 : 0) | (opts.residual ? 0x02 : 0);
-          if (status !== undefined) b[3] = status;
-          b.writeUInt32BE(cmd.itt, 16);
-          b.writeUInt32BE(0xffffffff, 20);
-          if (status !== undefined) seq(b);
-          else {
-            b.writeUInt32BE(expCmdSN, 28);
-            b.writeUInt32BE(expCmdSN + window - 1, 32);
-          }
-          b.writeUInt32BE(opts.offset ?? 0, 40);
-          b.writeUInt32BE(opts.residual ?? 0, 44);
-        }, data);
+        this.pdu(
+          0x25,
+          (b) => {
+            b[1] =
+              ((opts.final ?? status !== undefined) ? 0x80 : 0) |
+              (status !== undefined ? 0x01 : 0) |
+              (opts.residual ? 0x02 : 0);
+            if (status !== undefined) b[3] = status;
+            b.writeUInt32BE(cmd.itt, 16);
+            b.writeUInt32BE(0xffffffff, 20);
+            if (status !== undefined) seq(b);
+            else {
+              b.writeUInt32BE(expCmdSN, 28);
+              b.writeUInt32BE(expCmdSN + window - 1, 32);
+            }
+            b.writeUInt32BE(opts.offset ?? 0, 40);
+            b.writeUInt32BE(opts.residual ?? 0, 44);
+          },
+          data,
+        );
       },
       response(cmd, status, sense, opts = {}) {
-        const data = sense ? Buffer.concat([Buffer.from([sense.length >> 8, sense.length & 0xff]), sense]) : Buffer.alloc(0);
-        this.pdu(0x21, (b) => {
-          b[1] = 0x80 | (opts.residual ? 0x02 : 0);
-          b[2] = opts.response ?? 0;
-          b[3] = status;
-          b.writeUInt32BE(cmd.itt, 16);
-          seq(b);
-          b.writeUInt32BE(opts.residual ?? 0, 44);
-        }, data);
+        const data = sense
+          ? Buffer.concat([Buffer.from([sense.length >> 8, sense.length & 0xff]), sense])
+          : Buffer.alloc(0);
+        this.pdu(
+          0x21,
+          (b) => {
+            b[1] = 0x80 | (opts.residual ? 0x02 : 0);
+            b[2] = opts.response ?? 0;
+            b[3] = status;
+            b.writeUInt32BE(cmd.itt, 16);
+            seq(b);
+            b.writeUInt32BE(opts.residual ?? 0, 44);
+          },
+          data,
+        );
       },
       r2t(cmd, offset, length, ttt, r2tSN) {
         this.pdu(0x31, (b) => {
@@ -208,15 +225,23 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
                 TargetPortalGroupTag: '1',
                 ...script.operationalKeys,
               };
-        const text = Buffer.from(Object.entries(answer).map(([k, v]) => `${k}=${v}\0`).join(''));
-        conn.pdu(0x23, (b) => {
-          b[1] = 0x80 | (seen.csg << 2) | (seen.csg === 0 ? 1 : 3);
-          bhs.copy(b, 8, 8, 14);
-          b.writeUInt16BE(seen.csg === 0 ? 0 : 7, 14);
-          b.writeUInt32BE(bhs.readUInt32BE(16), 16);
-          seq(b);
-          if (typeof custom === 'function') custom(b);
-        }, text);
+        const text = Buffer.from(
+          Object.entries(answer)
+            .map(([k, v]) => `${k}=${v}\0`)
+            .join(''),
+        );
+        conn.pdu(
+          0x23,
+          (b) => {
+            b[1] = 0x80 | (seen.csg << 2) | (seen.csg === 0 ? 1 : 3);
+            bhs.copy(b, 8, 8, 14);
+            b.writeUInt16BE(seen.csg === 0 ? 0 : 7, 14);
+            b.writeUInt32BE(bhs.readUInt32BE(16), 16);
+            seq(b);
+            if (typeof custom === 'function') custom(b);
+          },
+          text,
+        );
         return;
       }
       if (opcode === 0x01) {
@@ -280,13 +305,19 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
         return;
       }
       if (opcode === 0x04) {
-        const text = Buffer.from('TargetName=iqn.2026-11.test:fake\0TargetAddress=127.0.0.1:3260,1\0TargetName=iqn.2026-11.test:other\0TargetAddress=[::1]:3261,2\0');
-        conn.pdu(0x24, (b) => {
-          b[1] = 0x80;
-          b.writeUInt32BE(bhs.readUInt32BE(16), 16);
-          b.writeUInt32BE(0xffffffff, 20);
-          seq(b);
-        }, text);
+        const text = Buffer.from(
+          'TargetName=iqn.2026-11.test:fake\0TargetAddress=127.0.0.1:3260,1\0TargetName=iqn.2026-11.test:other\0TargetAddress=[::1]:3261,2\0',
+        );
+        conn.pdu(
+          0x24,
+          (b) => {
+            b[1] = 0x80;
+            b.writeUInt32BE(bhs.readUInt32BE(16), 16);
+            b.writeUInt32BE(0xffffffff, 20);
+            seq(b);
+          },
+          text,
+        );
       }
     };
   });
@@ -306,8 +337,15 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
 }
 
 /** A default write handler: R2Ts for whatever was not sent unsolicited, one burst at a time, then GOOD. */
-export function solicitWrites(maxBurst: number, firstBurst: number, initialR2T: boolean): Pick<FakeTargetScript, 'command' | 'dataOut'> {
-  const state = new Map<number, { next: number; r2tSN: number; unsolicitedEnd: number; got: number; burstEnd: number }>();
+export function solicitWrites(
+  maxBurst: number,
+  firstBurst: number,
+  initialR2T: boolean,
+): Pick<FakeTargetScript, 'command' | 'dataOut'> {
+  const state = new Map<
+    number,
+    { next: number; r2tSN: number; unsolicitedEnd: number; got: number; burstEnd: number }
+  >();
   const sendNext = (cmd: CommandSeen, conn: TargetConnection): void => {
     const s = state.get(cmd.itt)!;
     if (s.next >= cmd.edtl) return conn.response(cmd, 0);

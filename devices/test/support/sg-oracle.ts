@@ -19,7 +19,11 @@ export interface SgSense {
 }
 
 export function sgDecodeSense(bytes: Uint8Array): SgSense {
-  const out = execFileSync('sg_decode_sense', [...bytes].map((b) => b.toString(16).padStart(2, '0')), { encoding: 'utf8' });
+  const out = execFileSync(
+    'sg_decode_sense',
+    [...bytes].map((b) => b.toString(16).padStart(2, '0')),
+    { encoding: 'utf8' },
+  );
   const head = /(Fixed|Descriptor) format, (current|<<<deferred>>>); Sense key: (.*)/.exec(out);
   if (!head) throw new Error(`unexpected sg_decode_sense output: ${out}`);
   const additional = /Additional sense: (.*)/.exec(out)?.[1]?.trim() ?? '';
@@ -39,7 +43,9 @@ export function sgDecodeSense(bytes: Uint8Array): SgSense {
 
 /** The command name `sg_decode_sense --cdb` gives a CDB. */
 export function sgCdbName(cdb: Uint8Array): string {
-  return execFileSync('sg_decode_sense', ['--cdb', ...[...cdb].map((b) => b.toString(16).padStart(2, '0'))], { encoding: 'utf8' }).trim();
+  return execFileSync('sg_decode_sense', ['--cdb', ...[...cdb].map((b) => b.toString(16).padStart(2, '0'))], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** `sg_inq --inhex` (standard INQUIRY or a VPD page with `vpd`) on the given bytes. */
