@@ -161,6 +161,41 @@ describe('tgt VTL: tape drive', () => {
     expect(Buffer.concat(parts).equals(payload)).toBe(true);
   });
 
+  it('reports block limits and switches to fixed 64 KiB blocks with MODE SELECT and back', async () => {
+    expect(await drive.blockLimits()).toEqual({ granularity: 9, maximum: MiB, minimum: 4 });
+    await drive.seekEndOfData();
+    await drive.setBlockSize(65536);
+    try {
+      expect(drive.blockSize).toBe(65536);
+      const data = makeBlock(4 * 65536, 40_000);
+      await drive.writeBlock(data); // one WRITE(6) of four fixed blocks
+      await drive.writeFilemarks(1);
+      const image = await vtl.show(BARCODE);
+      expect(image.slice(-6).map((e) => [e.kind, e.size])).toEqual([
+        ['data', 65536],
+        ['data', 65536],
+        ['data', 65536],
+        ['data', 65536],
+        ['filemark', 0],
+        ['eod', 0],
+      ]);
+      // Back over the filemark (tgt stops a block short; the drive corrects it), then back over the four blocks.
+      await drive.spaceFilemarks(-1);
+      expect((await drive.readBlock()).kind).toBe('filemark');
+      await drive.spaceFilemarks(-1);
+      await drive.spaceBlocks(-4);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await drive.readBlock();
+        if (r.kind === 'data') parts.push(r.data);
+      }
+      expect(Buffer.concat(parts).equals(data)).toBe(true);
+    } finally {
+      await drive.setBlockSize(0);
+    }
+    expect(drive.blockSize).toBe(0);
+  });
+
   it('refuses to write when the position is unknown', async () => {
     await drive.spaceToEndOfData();
     await drive.spaceFilemarks(-1).catch(() => {});

@@ -11,10 +11,10 @@ import {
   encodeScsiCommand,
   encodeTextRequest,
   protocolError,
-  RESERVED_TAG,
   type TargetPdu,
 } from './pdu.js';
 import { decodeTextKeys, encodeTextKeys } from './text-keys.js';
+import { RESERVED_TAG } from './opcode.js';
 
 /** How to reach and log in to a target. */
 export interface SessionOptions {

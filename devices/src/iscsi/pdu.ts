@@ -1,5 +1,5 @@
 import { TapirError } from '@tapir/sdk';
-import { BHS_LENGTH, Opcode, RESERVED_TAG } from './opcode.js';
+import { BHS_LENGTH, Opcode } from './opcode.js';
 
 /** One iSCSI PDU: its 48-byte basic header segment and its data segment (unpadded). AHS are dropped on receipt. */
 export interface Pdu {
@@ -342,5 +342,3 @@ export function encodeLogoutRequest(f: {
   bhs.writeUInt32BE(f.expStatSN, 28);
   return bhs;
 }
-
-export { RESERVED_TAG };

@@ -35,6 +35,16 @@ export interface DeviceQuirks {
   readonly junkDataOnCheckCondition: boolean;
   /** No UNIT ATTENTION follows a load; poll TEST UNIT READY (tgt). */
   readonly noUnitAttentionOnLoad: boolean;
+  /**
+   * SPACE backwards over filemarks stops one block short: before the last block ahead of the filemark instead of
+   * right before the filemark (tgt 1.0.85, seen live). One SPACE forward over one block corrects it.
+   */
+  readonly reverseFilemarkSpaceOneBlockShort: boolean;
+  /**
+   * SPACE over blocks counts filemarks as blocks and passes them without a FILEMARK condition (tgt 1.0.85, seen live),
+   * so block spacing cannot tell that it left the file.
+   */
+  readonly blockSpaceCrossesFilemarks: boolean;
 }
 
 /** A device that follows the standards: no workarounds. */
@@ -48,6 +58,8 @@ export const NO_QUIRKS: DeviceQuirks = Object.freeze({
   readPositionUseless: false,
   junkDataOnCheckCondition: false,
   noUnitAttentionOnLoad: false,
+  reverseFilemarkSpaceOneBlockShort: false,
+  blockSpaceCrossesFilemarks: false,
 });
 
 /** The Linux SCSI target framework's (tgt, vendor `IET`) virtual tape library, as of Debian's 1.0.85. */
@@ -61,6 +73,8 @@ export const TGT_QUIRKS: DeviceQuirks = Object.freeze({
   readPositionUseless: true,
   junkDataOnCheckCondition: true,
   noUnitAttentionOnLoad: true,
+  reverseFilemarkSpaceOneBlockShort: true,
+  blockSpaceCrossesFilemarks: true,
 });
 
 /**

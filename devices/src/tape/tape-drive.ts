@@ -309,6 +309,9 @@ export class TapeDrive extends ScsiDevice {
     if (count === 0) return;
     const r = await this.command(space6(SpaceCode.FILEMARKS, count), true, true);
     if (r.status === ScsiStatus.GOOD) {
+      // tgt stops one block short when spacing backwards over filemarks (quirk reverseFilemarkSpaceOneBlockShort).
+      if (count < 0 && this.quirks.reverseFilemarkSpaceOneBlockShort)
+        await this.expectGood(space6(SpaceCode.BLOCKS, 1), false, true);
       const file = this.pos.file === undefined ? undefined : this.pos.file + count;
       // Forward spacing ends at the start of a file; backwards it ends just before a filemark, at the end of an
       // earlier file whose block number is unknown.
@@ -318,7 +321,13 @@ export class TapeDrive extends ScsiDevice {
     this.spaceStopped(r, space6(SpaceCode.FILEMARKS, count));
   }
 
-  /** Spaces over `count` blocks within the current file (negative: backwards). */
+  /**
+   * Spaces over `count` blocks within the current file (negative: backwards).
+   *
+   * @remarks
+   * On drives with the `blockSpaceCrossesFilemarks` quirk (tgt) a filemark counts as a block and is passed without
+   * notice, so space only within a file whose block count you know.
+   */
   async spaceBlocks(count: number): Promise<void> {
     if (count === 0) return;
     const r = await this.command(space6(SpaceCode.BLOCKS, count), true, true);
@@ -438,7 +447,10 @@ export class TapeDrive extends ScsiDevice {
         device: this.name,
         lun: this.lun,
       });
-    if (!isKnown(this.pos) && !(what !== 'read' && this.pos.atEndOfData))
+    // Writes need file and block known (or end of data); reads need the file known, the block may be unknown after
+    // spacing backwards.
+    const ok = what === 'read' ? this.pos.file !== undefined : isKnown(this.pos) || this.pos.atEndOfData;
+    if (!ok)
       throw new TapirError(
         'TAPIR_E_DEVICE',
         `${this.name}: cannot ${what}: tape position unknown; rewind or seek end of data first`,
