@@ -30,14 +30,18 @@ export class WorkerPool {
     }
   }
 
-  /** Sends `data` to the next worker in turn and resolves with its answer. */
-  run(data: Uint8Array): Promise<Buffer> {
+  /**
+   * Sends `data` to the next worker in turn and resolves with its answer. With `transfer`, a chunk that owns its
+   * whole ArrayBuffer moves to the worker without a copy and is unusable here afterwards.
+   */
+  run(data: Uint8Array, transfer = false): Promise<Buffer> {
     const id = this.nextId++;
     const worker = this.workers[this.turn++ % this.workers.length]!;
     if (this.jobs.size === 0) for (const w of this.workers) w.ref();
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
-      worker.postMessage({ id, data });
+      const movable = transfer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+      worker.postMessage({ id, data }, movable ? [data.buffer as ArrayBuffer] : []);
     });
   }
 

@@ -49,7 +49,8 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
               inFlight.push(Promise.resolve(inline.compress(chunk)));
             } else {
               pool ??= new WorkerPool(new URL('./zstdWorker.js', import.meta.url), size, { level });
-              inFlight.push(pool.run(chunk));
+              // The chunk was hashed before it got here and nothing reads it after: move it, don't copy it.
+              inFlight.push(pool.run(chunk, true));
             }
             while (inFlight.length >= depth) yield await inFlight.shift()!;
           }

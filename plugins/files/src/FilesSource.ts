@@ -24,6 +24,7 @@ export class FilesSource implements Source {
   private readonly included: ((path: string) => boolean) | undefined;
   private readonly excluded: ((path: string) => boolean) | undefined;
   private readonly accounts = new Accounts();
+  /** First path seen of each multiply-linked inode. */
   private readonly links = new Map<string, string>();
 
   constructor(private readonly options: FilesSourceOptions) {
@@ -34,6 +35,24 @@ export class FilesSource implements Source {
   }
 
   async *items(ctx: RunContext): AsyncGenerator<SourceItem> {
+    // Items are prepared (stat, xattrs, small-file content) several at a time and yielded in walk order:
+    // with many small files the time goes to file-system round trips, not to bytes.
+    const queue: Array<Promise<Prepared | undefined>> = [];
+    for await (const entry of this.walk(ctx)) {
+      queue.push(this.prepare(entry, ctx));
+      if (queue.length >= PREPARE_AHEAD) {
+        const item = this.linked(await queue.shift()!);
+        if (item) yield item;
+      }
+    }
+    while (queue.length > 0) {
+      const item = this.linked(await queue.shift()!);
+      if (item) yield item;
+    }
+  }
+
+  /** Paths in walk order: each root's parent directories, then the root, a directory before its entries. */
+  private async *walk(ctx: RunContext): AsyncGenerator<WalkEntry> {
     for (const root of this.roots) {
       let stats: BigIntStats;
       try {
@@ -43,46 +62,45 @@ export class FilesSource implements Source {
       }
       // Parent directories of a root are stored too, so a restore rebuilds the full path with its metadata.
       const parts = root.split('/').filter(Boolean);
-      for (let i = 1; i < parts.length; i++) {
-        const dir = '/' + parts.slice(0, i).join('/');
-        yield await this.item(dir, await lstat(dir, { bigint: true }), ctx);
-      }
-      yield* this.walk(root, stats, ctx);
+      for (let i = 1; i < parts.length; i++) yield { path: '/' + parts.slice(0, i).join('/'), directory: true, root: true };
+      yield* this.descend(root, stats.isDirectory(), ctx, true);
     }
   }
 
-  private async *walk(path: string, stats: BigIntStats, ctx: RunContext): AsyncGenerator<SourceItem> {
+  private async *descend(path: string, directory: boolean, ctx: RunContext, root = false): AsyncGenerator<WalkEntry> {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const rel = path.slice(1);
-    if (this.excluded?.(rel)) return;
-    if (!stats.isDirectory()) {
+    if (!root && this.excluded?.(rel)) return;
+    if (!directory) {
       if (this.included && !this.included(rel)) return;
-      const item = await this.item(path, stats, ctx).catch((error) => this.skip(path, error, ctx));
-      if (item) yield item;
+      yield { path, directory: false, root };
       return;
     }
-    yield await this.item(path, stats, ctx);
-    let names: string[];
+    yield { path, directory: true, root };
+    let entries: Array<{ name: string; directory: boolean }>;
     try {
-      const dir = await opendir(path);
-      names = [];
-      for await (const entry of dir) names.push(entry.name);
-      names.sort();
+      entries = [];
+      for await (const entry of await opendir(path)) entries.push({ name: entry.name, directory: entry.isDirectory() });
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (error) {
       this.skip(path, error, ctx);
       return;
     }
-    for (const name of names) {
-      const child = path === '/' ? `/${name}` : `${path}/${name}`;
-      let childStats: BigIntStats;
-      try {
-        childStats = await lstat(child, { bigint: true });
-      } catch (error) {
-        this.skip(child, error, ctx);
-        continue;
-      }
-      yield* this.walk(child, childStats, ctx);
+    for (const entry of entries) yield* this.descend(path === '/' ? `/${entry.name}` : `${path}/${entry.name}`, entry.directory, ctx);
+  }
+
+  /** Hard links are decided in walk order: the first name of an inode carries the data, later names link to it. */
+  private linked(prepared: Prepared | undefined): SourceItem | undefined {
+    if (!prepared) return undefined;
+    const { item, inode } = prepared;
+    if (inode === undefined) return item;
+    const first = this.links.get(inode);
+    if (first === undefined) {
+      this.links.set(inode, item.path);
+      return item;
     }
+    const { open: _open, size: _size, sparse: _sparse, ...meta } = item;
+    return { ...meta, type: 'hardlink', linkTarget: first };
   }
 
   private skip(path: string, error: unknown, ctx: RunContext): undefined {
@@ -90,7 +108,17 @@ export class FilesSource implements Source {
     return undefined;
   }
 
-  private async item(path: string, s: BigIntStats, ctx: RunContext): Promise<SourceItem> {
+  private async prepare(entry: WalkEntry, ctx: RunContext): Promise<Prepared | undefined> {
+    try {
+      return await this.item(entry.path, await lstat(entry.path, { bigint: true }), ctx);
+    } catch (error) {
+      // A root that vanished or cannot be read fails the run; anything below it is a warning.
+      if (entry.root) throw error instanceof TapirError ? error : new TapirError('TAPIR_E_SOURCE_UNAVAILABLE', `cannot read ${entry.path}: ${(error as Error).message}`, { path: entry.path }, { cause: error });
+      return this.skip(entry.path, error, ctx);
+    }
+  }
+
+  private async item(path: string, s: BigIntStats, ctx: RunContext): Promise<Prepared> {
     const uid = Number(s.uid);
     const gid = Number(s.gid);
     const base: SourceItem = {
@@ -114,31 +142,72 @@ export class FilesSource implements Source {
     base.type = type;
     if (type === 'symlink') {
       base.linkTarget = await readlink(path);
-      return base;
+      return { item: base };
     }
     if (this.options.xattrs !== false) {
       const xattrs = await readXattrs(path);
       if (xattrs) base.xattrs = xattrs;
     }
-    if (type === 'directory') return base;
-    if (s.nlink > 1n) {
-      const key = `${s.dev}:${s.ino}`;
-      const first = this.links.get(key);
-      if (first !== undefined) return { ...base, type: 'hardlink', linkTarget: first };
-      this.links.set(key, base.path);
-    }
+    if (type === 'directory') return { item: base };
     const size = Number(s.size);
     base.size = size;
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    let sparse: SparseExtent[] | undefined;
-    try {
-      if (this.options.sparse !== false && Number(s.blocks) * 512 < size) sparse = await findDataRegions(handle, size);
-    } finally {
-      await handle.close();
+    const inode = s.nlink > 1n ? `${s.dev}:${s.ino}` : undefined;
+    if (this.options.sparse !== false && Number(s.blocks) * 512 < size) {
+      const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        base.sparse = await findDataRegions(handle, size);
+      } finally {
+        await handle.close();
+      }
     }
-    if (sparse) base.sparse = sparse;
-    base.open = (signal) => readFile(path, s, sparse, signal, ctx);
-    return base;
+    if (size <= SMALL_FILE && !base.sparse) {
+      const content = await readSmallFile(path, s, ctx);
+      base.open = async function* () {
+        yield content;
+      };
+    } else {
+      const sparse = base.sparse;
+      base.open = (signal) => readFile(path, s, sparse, signal, ctx);
+    }
+    return { item: base, ...(inode ? { inode } : {}) };
+  }
+}
+
+/** Files up to this size are read whole while items are prepared. */
+const SMALL_FILE = 256 << 10;
+/** Items prepared ahead of the one being stored (bounds memory at PREPARE_AHEAD × SMALL_FILE). */
+const PREPARE_AHEAD = 32;
+
+interface WalkEntry {
+  path: string;
+  directory: boolean;
+  /** A root of the source or one of its parents: failing to read it fails the run. */
+  root: boolean;
+}
+
+interface Prepared {
+  item: SourceItem;
+  /** `dev:ino` of a file with several names. */
+  inode?: string;
+}
+
+async function readSmallFile(path: string, before: BigIntStats, ctx: RunContext): Promise<Buffer> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const size = Number(before.size);
+    // Ask for one byte more than expected: a short read of a regular file is its end, so one read both fills the
+    // buffer and tells a file that grew or shrank since lstat.
+    const buf = Buffer.allocUnsafe(size + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
+      got += bytesRead;
+      if (bytesRead === 0 || got >= size) break;
+    }
+    if (got !== size) ctx.warn({ code: 'FILE_CHANGED', item: path.slice(1), message: `${path} changed size while it was read` });
+    return got === buf.length ? buf.subarray(0, size) : buf.subarray(0, got);
+  } finally {
+    await handle.close();
   }
 }
 
