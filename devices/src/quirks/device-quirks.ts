@@ -20,8 +20,9 @@ export interface DeviceQuirks {
   /** Device identifiers (DVCID) of drive elements may be truncated (tgt: the last drive's serial), so never map by them. */
   readonly deviceIdUnreliable: boolean;
   /**
-   * A variable-mode READ shorter than the request transfers (request − block) bytes (tgt < 1.0.94, fixed upstream by
-   * c7011f2). Reading with a request of at least twice the largest block gets the whole block.
+   * A variable-mode READ of a block shorter than the request transfers (request − block) bytes (tgt < 1.0.94, fixed
+   * upstream by c7011f2), so a block longer than half the request arrives truncated. The drive reads with the
+   * caller's size first and re-reads a truncated block with a request of twice that size.
    */
   readonly variableReadNeedsDoubleRequest: boolean;
   /**

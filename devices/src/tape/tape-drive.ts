@@ -255,11 +255,24 @@ export class TapeDrive extends ScsiDevice {
    */
   async readBlock(maxLength = 1 << 20): Promise<TapeRead> {
     this.requireKnownPosition('read');
+    const first = await this.readOnce(this.fixedBlockSize ? 1 : maxLength, maxLength);
+    if (first !== 'truncated') return first;
+    // tgt < 1.0.94 sent only (request − block) bytes of a block shorter than the request (quirk
+    // variableReadNeedsDoubleRequest): step back over it and read it again asking for twice the largest block.
+    await this.expectGood(space6(SpaceCode.BLOCKS, -1), true, true);
+    this.advance(-1, false);
+    const second = await this.readOnce(Math.min(0xffffff, maxLength * 2), maxLength);
+    if (second === 'truncated')
+      throw new TapirError('TAPIR_E_DEVICE', `${this.name}: block arrived truncated twice`, {
+        device: this.name,
+        lun: this.lun,
+      });
+    return second;
+  }
+
+  /** One READ(6); `truncated` when a quirky device sent less than the block and the caller may re-read it. */
+  private async readOnce(requestLength: number, maxLength: number): Promise<TapeRead | 'truncated'> {
     const fixed = this.fixedBlockSize;
-    // tgt < 1.0.94 sends (request − block) bytes of a short block: ask for twice the largest block (see quirks).
-    const requestLength = fixed
-      ? 1
-      : Math.min(0xffffff, this.quirks.variableReadNeedsDoubleRequest ? maxLength * 2 : maxLength);
     const request = read6(requestLength, fixed ? { blockSize: fixed } : {});
     const r = await this.command(request, true);
     if (r.status === ScsiStatus.GOOD) {
@@ -271,8 +284,9 @@ export class TapeDrive extends ScsiDevice {
       this.lose('read failed');
       throw this.error('TAPIR_E_DEVICE', request, sense, {}, r.status);
     }
+    // Data that comes with a filemark or end of data is junk on tgt 1.0.85 (quirk junkDataOnCheckCondition): dropped.
     if (sense.conditions.has('filemark')) {
-      this.pos = { file: this.pos.file! + 1, block: 0, atEndOfData: false };
+      this.pos = { file: this.pos.file === undefined ? undefined : this.pos.file + 1, block: 0, atEndOfData: false };
       return { kind: 'filemark' };
     }
     if (sense.conditions.has('end-of-data')) {
@@ -280,9 +294,10 @@ export class TapeDrive extends ScsiDevice {
       return { kind: 'end-of-data' };
     }
     if (sense.conditions.has('incorrect-length') && sense.information !== undefined && !fixed) {
+      // Variable mode: INFORMATION is the request minus the block length (negative for a block over the request).
       const length = requestLength - sense.information;
+      this.advance(1, false);
       if (sense.information < 0 || length > maxLength) {
-        this.advance(1, false);
         throw this.error('TAPIR_E_DEVICE', request, sense, {
           blockLength: length,
           maxLength,
@@ -290,6 +305,7 @@ export class TapeDrive extends ScsiDevice {
         });
       }
       if (r.data.length < length) {
+        if (this.quirks.variableReadNeedsDoubleRequest) return 'truncated';
         this.lose('short data');
         throw this.error('TAPIR_E_DEVICE', request, sense, {
           blockLength: length,
@@ -297,7 +313,6 @@ export class TapeDrive extends ScsiDevice {
           reason: 'device sent less data than the block holds',
         });
       }
-      this.advance(1, false);
       return { kind: 'data', data: r.data.subarray(0, length) };
     }
     this.lose(`read failed: ${describeSense(sense)}`);
