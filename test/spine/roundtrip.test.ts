@@ -56,3 +56,21 @@ describe.each([
     expect(verify.json.saveSets[0].verified).toBeGreaterThan(10);
   });
 });
+
+describe('several roots in one source', () => {
+  it('stores shared parent directories once and overlapping roots once', async () => {
+    const s = await scratch();
+    try {
+      await makeTree(join(s.dir, 'a'));
+      await makeTree(join(s.dir, 'b'));
+      const r = await cli(['backup', join(s.dir, 'a'), join(s.dir, 'b'), join(s.dir, 'a', 'dir'), '--to', join(s.dir, 'dest'), '--json'], { home: s.home });
+      expect(r.code).toBe(0);
+      const target = join(s.dir, 'restore');
+      expect((await cli(['restore', r.json.saveSets[0].saveSet, '--to', target, '--json'], { home: s.home })).code).toBe(0);
+      expect(await snapshot(join(target, s.dir.slice(1), 'b'))).toEqual(await snapshot(join(s.dir, 'b')));
+      expect(await snapshot(join(target, s.dir.slice(1), 'a'))).toEqual(await snapshot(join(s.dir, 'a')));
+    } finally {
+      await s.dispose();
+    }
+  });
+});

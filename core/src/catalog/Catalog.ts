@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Selectable } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type Selectable, type Transaction } from 'kysely';
 import { TapirError, type Extent } from '@tapir/sdk';
 import type { ManifestItem, SaveSetHeader } from '../format/saveSetFormat.js';
 import { catalogMigrations } from './migrations.js';
@@ -153,23 +153,10 @@ export class Catalog {
   async addItems(saveSetId: string, items: ManifestItem[]): Promise<void> {
     if (items.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < items.length; i += ITEM_BATCH) {
-        await trx
-          .insertInto('items')
-          .values(
-            items.slice(i, i + ITEM_BATCH).map((item) => ({
-              save_set_id: saveSetId,
-              path: item.path,
-              type: item.type,
-              size: item.size ?? null,
-              mtime_ns: item.mtimeNs ?? null,
-              hash: item.hash ?? null,
-              data_save_set_id: item.dataSaveSet ?? null,
-              change_token: item.changeToken ?? null,
-              record: JSON.stringify(item),
-            })),
-          )
-          .execute();
+      try {
+        await insertItems(trx, saveSetId, items);
+      } catch (error) {
+        throw new TapirError('TAPIR_E_CATALOG', `cannot record items of save set ${saveSetId} in ${this.path}: ${(error as Error).message}`, { saveSet: saveSetId }, { cause: error });
       }
     });
   }
@@ -321,6 +308,27 @@ function toRecord(row: Selectable<SaveSetTable> & { job_name: string }): SaveSet
     completedAt: row.completed_at,
     error: row.error,
   };
+}
+
+async function insertItems(trx: Transaction<CatalogDatabase>, saveSetId: string, items: ManifestItem[]): Promise<void> {
+  for (let i = 0; i < items.length; i += ITEM_BATCH) {
+    await trx
+      .insertInto('items')
+      .values(
+        items.slice(i, i + ITEM_BATCH).map((item) => ({
+          save_set_id: saveSetId,
+          path: item.path,
+          type: item.type,
+          size: item.size ?? null,
+          mtime_ns: item.mtimeNs ?? null,
+          hash: item.hash ?? null,
+          data_save_set_id: item.dataSaveSet ?? null,
+          change_token: item.changeToken ?? null,
+          record: JSON.stringify(item),
+        })),
+      )
+      .execute();
+  }
 }
 
 function likePattern(glob: string): string {

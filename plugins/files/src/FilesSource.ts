@@ -28,7 +28,9 @@ export class FilesSource implements Source {
   private readonly links = new Map<string, string>();
 
   constructor(private readonly options: FilesSourceOptions) {
-    this.roots = options.paths.map((p) => resolve(p));
+    // A root inside another root, or named twice, is walked once.
+    const resolved = [...new Set(options.paths.map((p) => resolve(p)))];
+    this.roots = resolved.filter((r) => !resolved.some((other) => other !== r && (r.startsWith(`${other}/`) || other === '/')));
     this.object = `files:${this.roots.join(',')}`;
     this.included = matcher(options.include);
     this.excluded = matcher(options.exclude);
@@ -53,6 +55,7 @@ export class FilesSource implements Source {
 
   /** Paths in walk order: each root's parent directories, then the root, a directory before its entries. */
   private async *walk(ctx: RunContext): AsyncGenerator<WalkEntry> {
+    const parentsDone = new Set<string>();
     for (const root of this.roots) {
       let stats: BigIntStats;
       try {
@@ -62,7 +65,12 @@ export class FilesSource implements Source {
       }
       // Parent directories of a root are stored too, so a restore rebuilds the full path with its metadata.
       const parts = root.split('/').filter(Boolean);
-      for (let i = 1; i < parts.length; i++) yield { path: '/' + parts.slice(0, i).join('/'), directory: true, root: true };
+      for (let i = 1; i < parts.length; i++) {
+        const parent = '/' + parts.slice(0, i).join('/');
+        if (parentsDone.has(parent)) continue;
+        parentsDone.add(parent);
+        yield { path: parent, directory: true, root: true };
+      }
       yield* this.descend(root, stats.isDirectory(), ctx, true);
     }
   }
