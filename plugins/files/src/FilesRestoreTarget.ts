@@ -6,6 +6,9 @@ import { type ItemMeta, type RestoreTarget, TapirError } from '@tapir/sdk';
 import type { FilesRestoreOptions } from './schema.js';
 
 const isRoot = process.getuid?.() === 0;
+/** Files up to this size are written in the background, several at a time: small files are bound by latency. */
+const BACKGROUND_LIMIT = 1 << 20;
+const BACKGROUND_WRITES = 16;
 
 /**
  * Restores items into a directory.
@@ -19,6 +22,9 @@ export class FilesRestoreTarget implements RestoreTarget {
   private readonly root: string;
   private readonly directories: ItemMeta[] = [];
   private readonly links: ItemMeta[] = [];
+  private readonly made = new Set<string>();
+  private readonly writing = new Set<Promise<void>>();
+  private failure: unknown;
 
   constructor(private readonly options: FilesRestoreOptions) {
     this.root = options.path;
@@ -48,7 +54,7 @@ export class FilesRestoreTarget implements RestoreTarget {
     const target = this.resolve(item.path);
     switch (item.type) {
       case 'directory':
-        await mkdir(target, { recursive: true, mode: 0o700 });
+        await this.ensureDirectory(target);
         this.directories.push(item);
         return;
       case 'symlink':
@@ -56,12 +62,40 @@ export class FilesRestoreTarget implements RestoreTarget {
         this.links.push(item);
         return;
       default:
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-        await this.writeFile(target, item, data);
+        await this.ensureDirectory(dirname(target));
+        if ((item.size ?? Infinity) <= BACKGROUND_LIMIT && !item.sparse) {
+          // Take the data now (its hash is checked as it is read), write it while the next items arrive.
+          const content: Buffer[] = [];
+          if (data) for await (const chunk of data) content.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          await this.inBackground(() => this.writeFile(target, item, toIterable(content)));
+        } else {
+          await this.writeFile(target, item, data);
+        }
     }
   }
 
+  /** Creates a directory (and its parents) once; later files in it skip the system call. */
+  private async ensureDirectory(path: string): Promise<void> {
+    if (this.made.has(path)) return;
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    this.made.add(path);
+  }
+
+  /** Runs a write with at most BACKGROUND_WRITES in flight; the first failure is raised by the next call or by finish(). */
+  private async inBackground(write: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    while (this.writing.size >= BACKGROUND_WRITES) await Promise.race(this.writing);
+    const task: Promise<void> = write()
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => this.writing.delete(task));
+    this.writing.add(task);
+  }
+
   async finish(): Promise<void> {
+    await Promise.all(this.writing);
+    if (this.failure) throw this.failure;
     // Hard links first, then symlinks: once a symlink exists nothing more is written beneath it.
     for (const item of this.links.filter((l) => l.type === 'hardlink')) {
       const target = this.resolve(item.path);
@@ -167,4 +201,8 @@ async function writeAll(handle: FileHandle, buf: Buffer, position: number): Prom
 function seconds(ns: string): number {
   const n = BigInt(ns);
   return Number(n / 1_000_000_000n) + Number(n % 1_000_000_000n) / 1e9;
+}
+
+async function* toIterable(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  yield* chunks;
 }
