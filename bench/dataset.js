@@ -22,7 +22,28 @@ function* noise(seed) {
 }
 
 function text(lines, seed) {
-  const words = ['backup', 'restore', 'tape', 'drive', 'catalog', 'save', 'set', 'volume', 'pool', 'label', 'error', 'retry', 'block', 'filemark', 'changer', 'slot', 'barcode', 'verify', 'stream', 'job'];
+  const words = [
+    'backup',
+    'restore',
+    'tape',
+    'drive',
+    'catalog',
+    'save',
+    'set',
+    'volume',
+    'pool',
+    'label',
+    'error',
+    'retry',
+    'block',
+    'filemark',
+    'changer',
+    'slot',
+    'barcode',
+    'verify',
+    'stream',
+    'job',
+  ];
   let x = seed;
   const out = [];
   for (let i = 0; i < lines; i++) {
@@ -30,7 +51,9 @@ function text(lines, seed) {
     const n = 5 + (x % 12);
     const parts = [];
     for (let w = 0; w < n; w++) parts.push(words[(x >> (w % 16)) % words.length]);
-    out.push(`2026-11-${String(1 + (i % 28)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:${String(i % 60).padStart(2, '0')}Z host${x % 7} tapir[${x % 9999}]: ${parts.join(' ')} id=${x.toString(16)}`);
+    out.push(
+      `2026-11-${String(1 + (i % 28)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:${String(i % 60).padStart(2, '0')}Z host${x % 7} tapir[${x % 9999}]: ${parts.join(' ')} id=${x.toString(16)}`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -42,7 +65,8 @@ export function buildDataset(root, scale = 1) {
   mkdirSync(root, { recursive: true });
   // Text: log files, compressible ~4x.
   mkdirSync(join(root, 'text'), { recursive: true });
-  for (let i = 0; i < Math.round(30 * scale); i++) writeFileSync(join(root, 'text', `app-${i}.log`), text(100_000, i + 1));
+  for (let i = 0; i < Math.round(30 * scale); i++)
+    writeFileSync(join(root, 'text', `app-${i}.log`), text(100_000, i + 1));
   // Binaries: real ELF shared objects from this machine.
   const bins = join(root, 'binaries');
   mkdirSync(bins, { recursive: true });
@@ -58,7 +82,8 @@ export function buildDataset(root, scale = 1) {
   }
   // Already compressed: gzip'd text and incompressible noise (media-like).
   mkdirSync(join(root, 'compressed'), { recursive: true });
-  for (let i = 0; i < Math.round(8 * scale); i++) writeFileSync(join(root, 'compressed', `archive-${i}.gz`), gzipSync(text(60_000, 1000 + i), { level: 6 }));
+  for (let i = 0; i < Math.round(8 * scale); i++)
+    writeFileSync(join(root, 'compressed', `archive-${i}.gz`), gzipSync(text(60_000, 1000 + i), { level: 6 }));
   const gen = noise(42);
   for (let i = 0; i < Math.round(6 * scale); i++) {
     const parts = [];
@@ -72,7 +97,8 @@ export function buildDataset(root, scale = 1) {
     const dir = join(small, `d${Math.floor(i / 200)}`);
     if (i % 200 === 0) mkdirSync(dir, { recursive: true });
     const size = 1024 + ((i * 7919) % (15 * 1024));
-    const body = i % 3 === 0 ? gen.next().value.subarray(0, size) : Buffer.from(text(Math.ceil(size / 80), i)).subarray(0, size);
+    const body =
+      i % 3 === 0 ? gen.next().value.subarray(0, size) : Buffer.from(text(Math.ceil(size / 80), i)).subarray(0, size);
     writeFileSync(join(dir, `f${i}.${i % 3 === 0 ? 'bin' : 'txt'}`), body);
   }
   writeFileSync(marker, createHash('sha256').update(String(scale)).digest('hex'));
@@ -82,6 +108,8 @@ export function buildDataset(root, scale = 1) {
 /** Bytes and file count of a tree. */
 export function treeSize(root) {
   const out = execFileSync('du', ['-sb', '--exclude=.complete', root], { encoding: 'utf8' });
-  const files = Number(execFileSync('sh', ['-c', `find '${root}' -type f ! -name .complete | wc -l`], { encoding: 'utf8' }));
+  const files = Number(
+    execFileSync('sh', ['-c', `find '${root}' -type f ! -name .complete | wc -l`], { encoding: 'utf8' }),
+  );
   return { bytes: Number(out.split('\t')[0]), files };
 }

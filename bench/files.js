@@ -13,7 +13,13 @@ const work = resolve(here, '.work');
 const data = buildDataset(join(work, 'data'));
 const out = join(work, 'run');
 const tapir = [process.execPath, resolve(here, '..', 'bin', 'run.js')];
-const env = { ...process.env, RESTIC_PASSWORD: 'bench', BORG_PASSPHRASE: '', BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes', BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' };
+const env = {
+  ...process.env,
+  RESTIC_PASSWORD: 'bench',
+  BORG_PASSPHRASE: '',
+  BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+  BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+};
 
 for (const tool of ['zstd', 'restic', 'borg', '/usr/bin/time']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -24,7 +30,11 @@ for (const tool of ['zstd', 'restic', 'borg', '/usr/bin/time']) {
 
 /** Runs a shell command under GNU time; returns wall and CPU seconds and peak RSS in MiB. */
 function measure(label, command) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'sh', '-c', command], { env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'sh', '-c', command], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
   if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const [wall, user, sys, rssKb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { label, wall, cpu: user + sys, rssMiB: rssKb / 1024 };
@@ -41,7 +51,9 @@ function fresh(path) {
 }
 
 const input = treeSize(data);
-console.log(`data set: ${(input.bytes / 2 ** 20).toFixed(0)} MiB in ${input.files} files (text, ELF binaries, compressed, many small files)`);
+console.log(
+  `data set: ${(input.bytes / 2 ** 20).toFixed(0)} MiB in ${input.files} files (text, ELF binaries, compressed, many small files)`,
+);
 execFileSync('tar', ['cf', '/dev/null', '-C', data, '.']); // warm the page cache for everyone alike
 
 const rows = [];
@@ -75,23 +87,41 @@ for (const [name, flags] of [
 for (const level of [1, 3]) {
   const dir = fresh(join(out, `tar-zstd-${level}`));
   const file = join(dir, 'data.tar.zst');
-  backupAndRestore(`tar | zstd -${level}`, `tar cf - -C ${q(data)} . | zstd -${level} -q -o ${q(file)}`, `mkdir -p ${q(join(dir, 'x'))} && zstd -d -q -c ${q(file)} | tar xf - -C ${q(join(dir, 'x'))}`, file);
+  backupAndRestore(
+    `tar | zstd -${level}`,
+    `tar cf - -C ${q(data)} . | zstd -${level} -q -o ${q(file)}`,
+    `mkdir -p ${q(join(dir, 'x'))} && zstd -d -q -c ${q(file)} | tar xf - -C ${q(join(dir, 'x'))}`,
+    file,
+  );
 }
 
 {
   const dir = fresh(join(out, 'restic'));
   execFileSync('restic', ['init', '-q', '-r', join(dir, 'repo')], { env });
-  backupAndRestore('restic (default)', `restic -q -r ${q(join(dir, 'repo'))} backup ${q(data)}`, `restic -q -r ${q(join(dir, 'repo'))} restore latest --target ${q(join(dir, 'x'))}`, join(dir, 'repo'));
+  backupAndRestore(
+    'restic (default)',
+    `restic -q -r ${q(join(dir, 'repo'))} backup ${q(data)}`,
+    `restic -q -r ${q(join(dir, 'repo'))} restore latest --target ${q(join(dir, 'x'))}`,
+    join(dir, 'repo'),
+  );
 }
 {
   const dir = fresh(join(out, 'borg'));
   execFileSync('borg', ['init', '--encryption=none', join(dir, 'repo')], { env });
-  backupAndRestore('borg (default lz4, no encryption)', `borg create ${q(join(dir, 'repo'))}::a ${q(data)}`, `mkdir -p ${q(join(dir, 'x'))} && cd ${q(join(dir, 'x'))} && borg extract ${q(join(dir, 'repo'))}::a`, join(dir, 'repo'));
+  backupAndRestore(
+    'borg (default lz4, no encryption)',
+    `borg create ${q(join(dir, 'repo'))}::a ${q(data)}`,
+    `mkdir -p ${q(join(dir, 'x'))} && cd ${q(join(dir, 'x'))} && borg extract ${q(join(dir, 'repo'))}::a`,
+    join(dir, 'repo'),
+  );
 }
 
 // Peak memory against data-set size: back up half of the set, then all of it.
 const half = fresh(join(out, 'tapir-half'));
-const memHalf = measure('tapir half', `${tapirCmd(['backup', join(data, 'text'), join(data, 'small'), '--to', join(half, 'd'), '--home', join(half, 'h'), '--level', 'full', '--compression-level', '1', '--json'])} > /dev/null`);
+const memHalf = measure(
+  'tapir half',
+  `${tapirCmd(['backup', join(data, 'text'), join(data, 'small'), '--to', join(half, 'd'), '--home', join(half, 'h'), '--level', 'full', '--compression-level', '1', '--json'])} > /dev/null`,
+);
 const halfBytes = treeSize(join(data, 'text')).bytes + treeSize(join(data, 'small')).bytes;
 
 const mib = (n) => (n / 2 ** 20).toFixed(0);
@@ -100,12 +130,23 @@ const t1 = base('tapir zstd-1 backup');
 console.log('\n' + ['tool', 'wall s', 'cpu s', 'peak RSS MiB', 'output MiB', 'wall vs tapir zstd-1'].join(' | '));
 for (const r of rows) {
   const ref = r.label.endsWith('restore') ? base('tapir zstd-1 restore') : t1;
-  console.log([r.label, r.wall.toFixed(2), r.cpu.toFixed(2), r.rssMiB.toFixed(0), r.size ? mib(r.size) : '', `${(r.wall / ref.wall).toFixed(2)}×`].join(' | '));
+  console.log(
+    [
+      r.label,
+      r.wall.toFixed(2),
+      r.cpu.toFixed(2),
+      r.rssMiB.toFixed(0),
+      r.size ? mib(r.size) : '',
+      `${(r.wall / ref.wall).toFixed(2)}×`,
+    ].join(' | '),
+  );
 }
 const restic = base('restic (default) backup');
 const tarz = base('tar | zstd -1 backup');
 console.log(`\nrestic backup wall / tapir zstd-1 backup wall: ${(restic.wall / t1.wall).toFixed(2)} (goal ≥ 3)`);
 console.log(`tapir zstd-1 backup wall / tar|zstd -1 wall: ${(t1.wall / tarz.wall).toFixed(2)} (goal ≤ 1.3)`);
-console.log(`tapir peak RSS: ${memHalf.rssMiB.toFixed(0)} MiB for ${mib(halfBytes)} MiB, ${t1.rssMiB.toFixed(0)} MiB for ${mib(input.bytes)} MiB`);
+console.log(
+  `tapir peak RSS: ${memHalf.rssMiB.toFixed(0)} MiB for ${mib(halfBytes)} MiB, ${t1.rssMiB.toFixed(0)} MiB for ${mib(input.bytes)} MiB`,
+);
 if (!process.argv.includes('--keep')) rmSync(out, { recursive: true, force: true });
 if (!existsSync(data)) process.exit(1);

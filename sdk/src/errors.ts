@@ -104,9 +104,14 @@ export function isTapirError(error: unknown, code?: ErrorCode): error is TapirEr
 export function pluginError(plugin: string, hook: string, error: unknown): TapirError {
   if (error instanceof TapirError) {
     if (error.context.plugin) return error;
-    return new TapirError(error.code, `[${plugin}] ${hook}: ${error.message}`, { ...error.context, plugin, hook }, {
-      cause: error,
-    });
+    return new TapirError(
+      error.code,
+      `[${plugin}] ${hook}: ${error.message}`,
+      { ...error.context, plugin, hook },
+      {
+        cause: error,
+      },
+    );
   }
   const message = error instanceof Error ? error.message : String(error);
   const pluginCode = (error as { code?: unknown } | null)?.code;

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the registries are typed by TapirHooks, which this function returns. */
 import { AsyncSeriesHook, HookMap, SyncBailHook, SyncHook } from 'tapable';
 import type { TapirHooks } from './types/hooks.js';
 

@@ -16,14 +16,26 @@ describe('the error registry', () => {
   });
 
   it.each([
-    { thrown: new Error('disk on fire'), code: 'TAPIR_E_PLUGIN_FAILED', message: '[disk] destination.write: disk on fire' },
-    { thrown: Object.assign(new Error('nope'), { code: 'ENOSPC' }), code: 'TAPIR_E_PLUGIN_FAILED', pluginCode: 'ENOSPC' },
+    {
+      thrown: new Error('disk on fire'),
+      code: 'TAPIR_E_PLUGIN_FAILED',
+      message: '[disk] destination.write: disk on fire',
+    },
+    {
+      thrown: Object.assign(new Error('nope'), { code: 'ENOSPC' }),
+      code: 'TAPIR_E_PLUGIN_FAILED',
+      pluginCode: 'ENOSPC',
+    },
     { thrown: new TapirError('TAPIR_E_DESTINATION_UNAVAILABLE', 'full'), code: 'TAPIR_E_DESTINATION_UNAVAILABLE' },
     { thrown: 'a string', code: 'TAPIR_E_PLUGIN_FAILED', message: '[disk] destination.write: a string' },
   ])('names the plugin and the hook of $thrown', ({ thrown, code, message, pluginCode }) => {
     const error = pluginError('disk', 'destination.write', thrown);
     expect(error.code).toBe(code);
-    expect(error.context).toMatchObject({ plugin: 'disk', hook: 'destination.write', ...(pluginCode ? { pluginCode } : {}) });
+    expect(error.context).toMatchObject({
+      plugin: 'disk',
+      hook: 'destination.write',
+      ...(pluginCode ? { pluginCode } : {}),
+    });
     if (message) expect(error.message).toBe(message);
   });
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 /** Writes `files` files of `mib` MiB of random data each: slow enough to back up that a test can interrupt it. */
 export async function makeBigTree(root: string, files = 24, mib = 16): Promise<void> {
   await mkdir(root, { recursive: true });
-  for (let i = 0; i < files; i++) await writeFile(join(root, `blob-${String(i).padStart(3, '0')}.bin`), randomBytes(mib << 20));
+  for (let i = 0; i < files; i++)
+    await writeFile(join(root, `blob-${String(i).padStart(3, '0')}.bin`), randomBytes(mib << 20));
 }
 
 /** Resolves once a `.partial` save-set file in `dir` has grown past `bytes`. */

@@ -16,7 +16,9 @@ export interface CliResult {
 }
 
 /** A scratch directory with its own tapir home; `dispose()` removes it. */
-export async function scratch(prefix = 'tapir-test-'): Promise<{ dir: string; home: string; dispose(): Promise<void> }> {
+export async function scratch(
+  prefix = 'tapir-test-',
+): Promise<{ dir: string; home: string; dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, home: join(dir, 'home'), dispose: () => rm(dir, { recursive: true, force: true }) };
 }

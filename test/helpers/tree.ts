@@ -1,6 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, link, lstat, lutimes, mkdir, open, readFile, readdir, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  readlink,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { getAttribute, listAttributes, setAttribute } from 'fs-xattr';
 
@@ -17,7 +31,10 @@ export async function makeTree(root: string, options: { bigFileBytes?: number } 
   await writeFile(join(root, 'empty-file'), '');
   await writeFile(join(root, 'small.txt'), 'hello, tapir\n'.repeat(100));
   await writeFile(join(root, 'dir/random.bin'), randomBytes(3 * 1024 * 1024 + 17));
-  await writeFile(join(root, 'dir/sub/text.log'), Array.from({ length: 20000 }, (_, i) => `line ${i} of a log\n`).join(''));
+  await writeFile(
+    join(root, 'dir/sub/text.log'),
+    Array.from({ length: 20000 }, (_, i) => `line ${i} of a log\n`).join(''),
+  );
   if (options.bigFileBytes) await writeFile(join(root, 'dir/big.bin'), randomBytes(options.bigFileBytes));
   await writeFile(join(root, 'dir/sub/deeper/leaf'), 'leaf');
   // Long names: a path beyond ustar's 100+155 and a single 200-byte name.
@@ -91,16 +108,27 @@ export async function snapshot(root: string): Promise<Record<string, PathFacts>>
       const path = join(dir, name);
       const rel = relative(root, path);
       const s = await lstat(path);
-      const facts: PathFacts = { type: s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'file', mode: s.mode, uid: s.uid, gid: s.gid, mtimeMs: Math.floor(s.mtimeMs) };
+      const facts: PathFacts = {
+        type: s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'file',
+        mode: s.mode,
+        uid: s.uid,
+        gid: s.gid,
+        mtimeMs: Math.floor(s.mtimeMs),
+      };
       if (s.isSymbolicLink()) {
         facts.link = await readlink(path);
       } else {
         const names = await listAttributes(path);
-        if (names.length) facts.xattrs = Object.fromEntries(await Promise.all(names.sort().map(async (n) => [n, (await getAttribute(path, n)).toString('hex')])));
+        if (names.length)
+          facts.xattrs = Object.fromEntries(
+            await Promise.all(names.sort().map(async (n) => [n, (await getAttribute(path, n)).toString('hex')])),
+          );
       }
       if (s.isFile()) {
         facts.size = s.size;
-        facts.sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+        facts.sha256 = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
         facts.sparse = s.blocks * 512 < s.size;
         if (s.nlink > 1) inodes.set(s.ino, [...(inodes.get(s.ino) ?? []), rel]);
       }
@@ -115,7 +143,9 @@ export async function snapshot(root: string): Promise<Record<string, PathFacts>>
 
 /** Facts without what GNU tar does not restore (times of directories and symlinks, xattrs, sparseness). */
 export function contentOnly(facts: Record<string, PathFacts>): Record<string, Partial<PathFacts>> {
-  return Object.fromEntries(Object.entries(facts).map(([p, f]) => [p, { type: f.type, size: f.size, sha256: f.sha256, link: f.link }]));
+  return Object.fromEntries(
+    Object.entries(facts).map(([p, f]) => [p, { type: f.type, size: f.size, sha256: f.sha256, link: f.link }]),
+  );
 }
 
 /** Runs a command and returns its stdout (throws with stderr on failure). */

@@ -8,7 +8,8 @@ import files from '../../plugins/files/src/index.js';
 import { REPO, scratch } from '../helpers/cli.js';
 
 const manifest = async (dir: string) => JSON.parse(await readFile(join(REPO, dir, 'package.json'), 'utf8')).tapir;
-const failures = (checks: Awaited<ReturnType<typeof checkPlugin>>) => checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`);
+const failures = (checks: Awaited<ReturnType<typeof checkPlugin>>) =>
+  checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`);
 
 describe('the conformance kit (@tapir/sdk/testing)', () => {
   let s: Awaited<ReturnType<typeof scratch>>;
@@ -20,16 +21,25 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
   afterAll(() => s.dispose());
 
   it('passes the bundled files and disk plugins, exercising their source and destination', async () => {
-    const filesChecks = await checkPlugin(files, { manifest: await manifest('plugins/files'), sources: { files: { paths: [join(s.dir, 'tree')] } } });
+    const filesChecks = await checkPlugin(files, {
+      manifest: await manifest('plugins/files'),
+      sources: { files: { paths: [join(s.dir, 'tree')] } },
+    });
     expect(failures(filesChecks)).toEqual([]);
     expect(filesChecks.map((c) => c.name)).toContain('sources.files: stops when the run is cancelled');
-    const diskChecks = await checkPlugin(disk, { manifest: await manifest('plugins/disk'), destinations: { disk: { path: join(s.dir, 'dest') } } });
+    const diskChecks = await checkPlugin(disk, {
+      manifest: await manifest('plugins/disk'),
+      destinations: { disk: { path: join(s.dir, 'dest') } },
+    });
     expect(failures(diskChecks)).toEqual([]);
   });
 
   it('passes the third-party fixture plugin', async () => {
     const hello = (await import(join(REPO, 'test/fixtures/tapir-plugin-hello/index.js'))).default;
-    const checks = await checkPlugin(hello, { manifest: await manifest('test/fixtures/tapir-plugin-hello'), sources: { hello: { name: 'kit', count: 2 } } });
+    const checks = await checkPlugin(hello, {
+      manifest: await manifest('test/fixtures/tapir-plugin-hello'),
+      sources: { hello: { name: 'kit', count: 2 } },
+    });
     expect(failures(checks)).toEqual([]);
   });
 
@@ -46,14 +56,23 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
             object: 'x',
             async *items() {
               yield { path: '/etc/passwd', type: 'file' as const };
-              yield { path: 'dir/entry', type: 'file' as const, size: 3, open: async function* () { yield new Uint8Array(1); } };
+              yield {
+                path: 'dir/entry',
+                type: 'file' as const,
+                size: 3,
+                open: async function* () {
+                  yield new Uint8Array(1);
+                },
+              };
               yield { path: 'dir', type: 'directory' as const };
             },
           }),
         }));
       },
     });
-    const messages = failures(await checkPlugin(broken, { manifest: { api: '^1', provides: { sources: ['other'] } }, sources: { leaky: {} } }));
+    const messages = failures(
+      await checkPlugin(broken, { manifest: { api: '^1', provides: { sources: ['other'] } }, sources: { leaky: {} } }),
+    );
     expect(messages).toEqual([
       'has a name and a semver version: name "Broken_Name" must be lower-case letters, digits and dashes',
       'accepts this tapir\'s plugin API (1.0.0): api "^2" excludes 1.0.0',
@@ -61,6 +80,8 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
       'sources.leaky: names itself and has a schema that compiles: registered under "leaky" but calls itself "other"',
       'sources.leaky: yields valid items and reads their data: item path "/etc/passwd" must be relative, without "." or ".." segments',
     ]);
-    expect(await checkPlugin({ name: 'not-a-plugin' })).toEqual([{ name: 'is a definePlugin() result', ok: false, message: 'the default export is not made by definePlugin()' }]);
+    expect(await checkPlugin({ name: 'not-a-plugin' })).toEqual([
+      { name: 'is a definePlugin() result', ok: false, message: 'the default export is not made by definePlugin()' },
+    ]);
   });
 });

@@ -40,7 +40,9 @@ describe.each(['none', 'zstd'])('one flipped byte in a save set (compression %s)
     s = await scratch();
     tree = join(s.dir, 'tree');
     await makeTree(tree);
-    const backup = await cli(['backup', tree, '--to', join(s.dir, 'dest'), '--compression', compression, '--json'], { home: s.home });
+    const backup = await cli(['backup', tree, '--to', join(s.dir, 'dest'), '--compression', compression, '--json'], {
+      home: s.home,
+    });
     expect(backup.code).toBe(0);
     id = backup.json.saveSets[0].saveSet;
     const items = await cli(['catalog', 'items', id, '--json'], { home: s.home });
@@ -54,7 +56,9 @@ describe.each(['none', 'zstd'])('one flipped byte in a save set (compression %s)
     const verify = await cli(['verify', id, '--json'], { home: s.home });
     expect(verify.code).toBe(4);
     expect(verify.json.ok).toBe(false);
-    expect(verify.json.saveSets[0].damaged.map((d: { path: string }) => d.path)).toEqual([`${tree.slice(1)}/${victim}`]);
+    expect(verify.json.saveSets[0].damaged.map((d: { path: string }) => d.path)).toEqual([
+      `${tree.slice(1)}/${victim}`,
+    ]);
   });
 
   it('restore restores every other item, leaves the damaged one out and exits 4', async () => {
@@ -70,7 +74,9 @@ describe.each(['none', 'zstd'])('one flipped byte in a save set (compression %s)
     delete before['dir'];
     delete after['dir'];
     expect(after).toEqual(before);
-    const original = createHash('sha256').update(await readFile(join(tree, 'small.txt'))).digest('hex');
+    const original = createHash('sha256')
+      .update(await readFile(join(tree, 'small.txt')))
+      .digest('hex');
     expect(after['small.txt']!.sha256).toBe(original);
   });
 });

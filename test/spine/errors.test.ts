@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, REPO, scratch } from '../helpers/cli.js';
 
 const fixtures = join(REPO, 'test', 'fixtures');
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 describe('bad input gets a clear error naming what and where, a non-zero exit, and nothing half-written', () => {
   let s: Awaited<ReturnType<typeof scratch>>;
@@ -44,7 +48,9 @@ jobs:
     const validate = await run(['config', 'validate', '--config', config, '--json']);
     expect(validate.code).toBe(3);
     expect(validate.json.error.code).toBe('TAPIR_E_CONFIG_INVALID');
-    const problems = validate.json.error.context.problems.map((p: { path: string; message: string }) => `${p.path}: ${p.message}`);
+    const problems = validate.json.error.context.problems.map(
+      (p: { path: string; message: string }) => `${p.path}: ${p.message}`,
+    );
     expect(problems).toEqual(
       expect.arrayContaining([
         '/destinations/local: unknown setting "colour"',
@@ -62,10 +68,15 @@ jobs:
 
   it('a dangling destination name and an unknown job are named', async () => {
     const config = join(s.dir, 'dangling.yaml');
-    await writeFile(config, `version: 1\njobs:\n  j:\n    sources: [ { kind: files, paths: [${tree}] } ]\n    destination: nowhere\n`);
+    await writeFile(
+      config,
+      `version: 1\njobs:\n  j:\n    sources: [ { kind: files, paths: [${tree}] } ]\n    destination: nowhere\n`,
+    );
     const r = await run(['config', 'validate', '--config', config, '--json']);
     expect(r.code).toBe(3);
-    expect(r.json.error.context.problems).toEqual([{ path: '/jobs/j/destination', message: 'no destination named "nowhere"; defined: (none)' }]);
+    expect(r.json.error.context.problems).toEqual([
+      { path: '/jobs/j/destination', message: 'no destination named "nowhere"; defined: (none)' },
+    ]);
     const good = join(s.dir, 'good.yaml');
     await writeFile(good, `version: 1\njobs: {}\n`);
     const missing = await run(['job', 'run', 'ghost', '--config', good, '--json']);
@@ -126,13 +137,16 @@ jobs:
   });
 
   // root reads everything, so only an unprivileged run can show this.
-  it.skipIf(process.getuid?.() === 0)('an unreadable directory inside the tree is a warning, not a failure', async () => {
-    const locked = join(tree, 'locked');
-    await mkdir(locked);
-    await chmod(locked, 0);
-    const r = await run(['backup', tree, '--to', join(s.dir, 'dest4'), '--json']);
-    await chmod(locked, 0o755);
-    expect(r.code).toBe(0);
-    expect(r.json.status).toBe('warning');
-  });
+  it.skipIf(process.getuid?.() === 0)(
+    'an unreadable directory inside the tree is a warning, not a failure',
+    async () => {
+      const locked = join(tree, 'locked');
+      await mkdir(locked);
+      await chmod(locked, 0);
+      const r = await run(['backup', tree, '--to', join(s.dir, 'dest4'), '--json']);
+      await chmod(locked, 0o755);
+      expect(r.code).toBe(0);
+      expect(r.json.status).toBe('warning');
+    },
+  );
 });

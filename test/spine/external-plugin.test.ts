@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, REPO, scratch } from '../helpers/cli.js';
 
-describe('a plugin from outside the repository, linked like a third party\'s', () => {
+describe("a plugin from outside the repository, linked like a third party's", () => {
   let s: Awaited<ReturnType<typeof scratch>>;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     s = await scratch();
     env = { TAPIR_DATA_DIR: join(s.dir, 'data'), TAPIR_CACHE_DIR: join(s.dir, 'cache') };
-    const link = await cli(['plugins', 'link', '--no-install', join(REPO, 'test/fixtures/tapir-plugin-hello')], { home: s.home, env });
+    const link = await cli(['plugins', 'link', '--no-install', join(REPO, 'test/fixtures/tapir-plugin-hello')], {
+      home: s.home,
+      env,
+    });
     expect(link.code).toBe(0);
     await writeFile(
       join(s.dir, 'tapir.yaml'),
@@ -46,8 +49,14 @@ jobs:
     const target = join(s.dir, 'restore');
     const restore = await run(['restore', set.saveSet, '--to', target, '--json']);
     expect(restore.code).toBe(0);
-    const expected = createHash('sha256').update(Buffer.from('hello world, greeting 2\n'.repeat(3000))).digest('hex');
-    expect(createHash('sha256').update(await readFile(join(target, 'greetings/hello-2.txt'))).digest('hex')).toBe(expected);
+    const expected = createHash('sha256')
+      .update(Buffer.from('hello world, greeting 2\n'.repeat(3000)))
+      .digest('hex');
+    expect(
+      createHash('sha256')
+        .update(await readFile(join(target, 'greetings/hello-2.txt')))
+        .digest('hex'),
+    ).toBe(expected);
     const stream = await readFile(join(target, 'greetings/stream.bin'));
     expect(stream.length).toBe(1_500_000);
     expect(stream[0]).toBe(1);
@@ -55,9 +64,15 @@ jobs:
   });
 
   it('its schema errors are reported like core ones', async () => {
-    await writeFile(join(s.dir, 'tapir.yaml'), `version: 1\njobs:\n  g:\n    sources: [ { kind: hello, count: 0 } ]\n    destination: { kind: disk, path: /tmp/x }\n`);
+    await writeFile(
+      join(s.dir, 'tapir.yaml'),
+      `version: 1\njobs:\n  g:\n    sources: [ { kind: hello, count: 0 } ]\n    destination: { kind: disk, path: /tmp/x }\n`,
+    );
     const v = await run(['config', 'validate', '--json']);
     expect(v.code).toBe(3);
-    expect(v.json.error.context.problems.map((p: { path: string }) => p.path)).toEqual(['/jobs/g/sources/0', '/jobs/g/sources/0/count']);
+    expect(v.json.error.context.problems.map((p: { path: string }) => p.path)).toEqual([
+      '/jobs/g/sources/0',
+      '/jobs/g/sources/0/count',
+    ]);
   });
 });

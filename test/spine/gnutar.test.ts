@@ -16,7 +16,9 @@ describe('GNU tar reads save sets with no tapir installed', () => {
   afterAll(() => s.dispose());
 
   async function backupTo(dest: string, compression: string): Promise<string> {
-    const r = await cli(['backup', tree, '--to', dest, '--compression', compression, '--level', 'full', '--json'], { home: s.home });
+    const r = await cli(['backup', tree, '--to', dest, '--compression', compression, '--level', 'full', '--json'], {
+      home: s.home,
+    });
     expect(r.code).toBe(0);
     const files = (await readdir(dest)).filter((f) => f.endsWith('.tar'));
     expect(files).toHaveLength(1);

@@ -40,7 +40,9 @@ describe('incremental backups', () => {
     const changedBytes = atIncr['dir/sub/text.log']!.size! + atIncr['new-file.txt']!.size! + atIncr['secret']!.size!;
     expect(set.bytes).toBe(changedBytes);
     const items = await cli(['catalog', 'items', incrId, '--json'], { home: s.home });
-    const here = items.json.items.filter((i: { hash?: string; dataSaveSet?: string }) => i.hash && i.dataSaveSet === incrId).map((i: { path: string }) => `/${i.path}`.slice(tree.length));
+    const here = items.json.items
+      .filter((i: { hash?: string; dataSaveSet?: string }) => i.hash && i.dataSaveSet === incrId)
+      .map((i: { path: string }) => `/${i.path}`.slice(tree.length));
     expect(here.sort()).toEqual(['/dir/sub/text.log', '/new-file.txt', '/secret']);
     expect(items.json.items.some((i: { path: string }) => i.path.endsWith('script.sh'))).toBe(false);
   });
@@ -62,7 +64,9 @@ describe('incremental backups', () => {
 
   it('restores a single item from the chain', async () => {
     const target = join(s.dir, 'restore-one');
-    const r = await cli(['restore', incrId, '--item', `${tree.slice(1)}/small.txt`, '--to', target, '--json'], { home: s.home });
+    const r = await cli(['restore', incrId, '--item', `${tree.slice(1)}/small.txt`, '--to', target, '--json'], {
+      home: s.home,
+    });
     expect(r.code).toBe(0);
     const after = await snapshot(join(target, tree.slice(1)));
     expect(after['small.txt']).toEqual(atIncr['small.txt']);

@@ -30,7 +30,9 @@ describe('an interrupted backup never leaves a save set marked complete', () => 
     await new Promise((r) => child.on('close', r));
 
     const listed = await cli(['catalog', 'save-sets', '--json'], { home: s.home });
-    const statuses = Object.fromEntries(listed.json.saveSets.map((x: { id: string; status: string }) => [x.id, x.status]));
+    const statuses = Object.fromEntries(
+      listed.json.saveSets.map((x: { id: string; status: string }) => [x.id, x.status]),
+    );
     expect(Object.values(statuses).filter((st) => st === 'complete')).toEqual(['complete']);
     expect(statuses[firstId]).toBe('complete');
     const killedId = Object.keys(statuses).find((id) => id !== firstId)!;

@@ -20,7 +20,10 @@ describe.each([
     tree = join(s.dir, 'tree');
     await makeTree(tree);
     before = await snapshot(tree);
-    backup = await cli(['backup', tree, '--to', join(s.dir, 'dest'), '--compression', compression, '--json'], { home: s.home, ...(env ? { env } : {}) });
+    backup = await cli(['backup', tree, '--to', join(s.dir, 'dest'), '--compression', compression, '--json'], {
+      home: s.home,
+      ...(env ? { env } : {}),
+    });
   });
   afterAll(() => s.dispose());
 
@@ -63,10 +66,15 @@ describe('several roots in one source', () => {
     try {
       await makeTree(join(s.dir, 'a'));
       await makeTree(join(s.dir, 'b'));
-      const r = await cli(['backup', join(s.dir, 'a'), join(s.dir, 'b'), join(s.dir, 'a', 'dir'), '--to', join(s.dir, 'dest'), '--json'], { home: s.home });
+      const r = await cli(
+        ['backup', join(s.dir, 'a'), join(s.dir, 'b'), join(s.dir, 'a', 'dir'), '--to', join(s.dir, 'dest'), '--json'],
+        { home: s.home },
+      );
       expect(r.code).toBe(0);
       const target = join(s.dir, 'restore');
-      expect((await cli(['restore', r.json.saveSets[0].saveSet, '--to', target, '--json'], { home: s.home })).code).toBe(0);
+      expect(
+        (await cli(['restore', r.json.saveSets[0].saveSet, '--to', target, '--json'], { home: s.home })).code,
+      ).toBe(0);
       expect(await snapshot(join(target, s.dir.slice(1), 'b'))).toEqual(await snapshot(join(s.dir, 'b')));
       expect(await snapshot(join(target, s.dir.slice(1), 'a'))).toEqual(await snapshot(join(s.dir, 'a')));
     } finally {

@@ -40,7 +40,11 @@ export class WorkerPool {
     if (this.jobs.size === 0) for (const w of this.workers) w.ref();
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
-      const movable = transfer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+      const movable =
+        transfer &&
+        data.byteOffset === 0 &&
+        data.byteLength === data.buffer.byteLength &&
+        data.buffer instanceof ArrayBuffer;
       worker.postMessage({ id, data }, movable ? [data.buffer as ArrayBuffer] : []);
     });
   }

@@ -74,13 +74,23 @@ export class Catalog {
       sqlite.pragma('foreign_keys = ON');
       sqlite.pragma('busy_timeout = 10000');
     } catch (error) {
-      throw new TapirError('TAPIR_E_CATALOG', `cannot open the catalog at ${path}: ${(error as Error).message}`, { path }, { cause: error });
+      throw new TapirError(
+        'TAPIR_E_CATALOG',
+        `cannot open the catalog at ${path}: ${(error as Error).message}`,
+        { path },
+        { cause: error },
+      );
     }
     const db = new Kysely<CatalogDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
     const { error } = await new Migrator({ db, provider: catalogMigrations }).migrateToLatest();
     if (error) {
       await db.destroy();
-      throw new TapirError('TAPIR_E_CATALOG', `cannot migrate the catalog at ${path}: ${(error as Error).message}`, { path }, { cause: error });
+      throw new TapirError(
+        'TAPIR_E_CATALOG',
+        `cannot migrate the catalog at ${path}: ${(error as Error).message}`,
+        { path },
+        { cause: error },
+      );
     }
     return new Catalog(db, sqlite, path);
   }
@@ -106,7 +116,15 @@ export class Catalog {
     const jobId = await this.jobId(job);
     const row = await this.db
       .insertInto('runs')
-      .values({ job_id: jobId, started_at: new Date().toISOString(), status: 'running', pid: process.pid, host: hostname(), ended_at: null, error: null })
+      .values({
+        job_id: jobId,
+        started_at: new Date().toISOString(),
+        status: 'running',
+        pid: process.pid,
+        host: hostname(),
+        ended_at: null,
+        error: null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
@@ -156,31 +174,56 @@ export class Catalog {
       try {
         await insertItems(trx, saveSetId, items);
       } catch (error) {
-        throw new TapirError('TAPIR_E_CATALOG', `cannot record items of save set ${saveSetId} in ${this.path}: ${(error as Error).message}`, { saveSet: saveSetId }, { cause: error });
+        throw new TapirError(
+          'TAPIR_E_CATALOG',
+          `cannot record items of save set ${saveSetId} in ${this.path}: ${(error as Error).message}`,
+          { saveSet: saveSetId },
+          { cause: error },
+        );
       }
     });
   }
 
   /** Marks a save set complete together with its extents, in one transaction. */
-  async completeSaveSet(id: string, extents: Extent[], stats: { items: number; bytes: number; storedBytes: number }): Promise<void> {
+  async completeSaveSet(
+    id: string,
+    extents: Extent[],
+    stats: { items: number; bytes: number; storedBytes: number },
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('extents').where('save_set_id', '=', id).execute();
       for (const e of extents) {
         await trx
           .insertInto('extents')
-          .values({ save_set_id: id, sequence: e.sequence, medium_id: e.medium ?? null, location: JSON.stringify(e.location), bytes: e.bytes })
+          .values({
+            save_set_id: id,
+            sequence: e.sequence,
+            medium_id: e.medium ?? null,
+            location: JSON.stringify(e.location),
+            bytes: e.bytes,
+          })
           .execute();
       }
       await trx
         .updateTable('save_sets')
-        .set({ status: 'complete', completed_at: new Date().toISOString(), items: stats.items, bytes: stats.bytes, stored_bytes: stats.storedBytes })
+        .set({
+          status: 'complete',
+          completed_at: new Date().toISOString(),
+          items: stats.items,
+          bytes: stats.bytes,
+          stored_bytes: stats.storedBytes,
+        })
         .where('id', '=', id)
         .execute();
     });
   }
 
   async failSaveSet(id: string, error: string): Promise<void> {
-    await this.db.updateTable('save_sets').set({ status: 'failed', error, completed_at: new Date().toISOString() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('save_sets')
+      .set({ status: 'failed', error, completed_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
   /**
@@ -193,11 +236,19 @@ export class Catalog {
     const dead = runs.filter((r) => r.host === host && r.pid !== process.pid && !processAlive(r.pid));
     if (dead.length === 0) return [];
     const ids = dead.map((r) => r.id);
-    const abandoned = await this.saveSetQuery().where('s.run_id', 'in', ids).where('s.status', '=', 'running').execute();
+    const abandoned = await this.saveSetQuery()
+      .where('s.run_id', 'in', ids)
+      .where('s.status', '=', 'running')
+      .execute();
     await this.db.transaction().execute(async (trx) => {
       const at = new Date().toISOString();
       const error = 'abandoned: the process writing it ended before it completed';
-      await trx.updateTable('save_sets').set({ status: 'failed', error, completed_at: at }).where('run_id', 'in', ids).where('status', '=', 'running').execute();
+      await trx
+        .updateTable('save_sets')
+        .set({ status: 'failed', error, completed_at: at })
+        .where('run_id', 'in', ids)
+        .where('status', '=', 'running')
+        .execute();
       await trx.updateTable('runs').set({ status: 'failed', error, ended_at: at }).where('id', 'in', ids).execute();
     });
     return abandoned.map(toRecord);
@@ -205,7 +256,10 @@ export class Catalog {
 
   /** The newest complete save set of a job and object, optionally of one level only. */
   async latestComplete(job: string, object: string, level?: string): Promise<SaveSetRecord | undefined> {
-    let q = this.saveSetQuery().where('j.name', '=', job).where('s.object', '=', object).where('s.status', '=', 'complete');
+    let q = this.saveSetQuery()
+      .where('j.name', '=', job)
+      .where('s.object', '=', object)
+      .where('s.status', '=', 'complete');
     if (level) q = q.where('s.level', '=', level);
     const row = await q.orderBy('s.started_at', 'desc').limit(1).executeTakeFirst();
     return row ? toRecord(row) : undefined;
@@ -220,22 +274,45 @@ export class Catalog {
       .execute();
     const map = new Map<string, ParentItem>();
     for (const r of rows) {
-      map.set(r.path, { changeToken: r.change_token, record: JSON.parse(r.record) as ManifestItem, dataSaveSet: r.data_save_set_id ?? saveSetId });
+      map.set(r.path, {
+        changeToken: r.change_token,
+        record: JSON.parse(r.record) as ManifestItem,
+        dataSaveSet: r.data_save_set_id ?? saveSetId,
+      });
     }
     return map;
   }
 
   /** Finds a save set by full id or unique prefix; throws TAPIR_E_NOT_FOUND otherwise. */
   async findSaveSet(idOrPrefix: string): Promise<SaveSetRecord> {
-    const rows = await this.saveSetQuery().where('s.id', 'like', `${idOrPrefix.replace(/[%_]/g, '')}%`).limit(2).execute();
-    if (rows.length === 0) throw new TapirError('TAPIR_E_NOT_FOUND', `no save set ${idOrPrefix} in the catalog ${this.path}`, { saveSet: idOrPrefix });
-    if (rows.length > 1) throw new TapirError('TAPIR_E_NOT_FOUND', `save set prefix ${idOrPrefix} is ambiguous; give more characters`, { saveSet: idOrPrefix });
+    const rows = await this.saveSetQuery()
+      .where('s.id', 'like', `${idOrPrefix.replace(/[%_]/g, '')}%`)
+      .limit(2)
+      .execute();
+    if (rows.length === 0)
+      throw new TapirError('TAPIR_E_NOT_FOUND', `no save set ${idOrPrefix} in the catalog ${this.path}`, {
+        saveSet: idOrPrefix,
+      });
+    if (rows.length > 1)
+      throw new TapirError('TAPIR_E_NOT_FOUND', `save set prefix ${idOrPrefix} is ambiguous; give more characters`, {
+        saveSet: idOrPrefix,
+      });
     return toRecord(rows[0]!);
   }
 
   async extents(saveSetId: string): Promise<Extent[]> {
-    const rows = await this.db.selectFrom('extents').selectAll().where('save_set_id', '=', saveSetId).orderBy('sequence').execute();
-    return rows.map((r) => ({ sequence: r.sequence, ...(r.medium_id ? { medium: r.medium_id } : {}), location: JSON.parse(r.location), bytes: r.bytes }));
+    const rows = await this.db
+      .selectFrom('extents')
+      .selectAll()
+      .where('save_set_id', '=', saveSetId)
+      .orderBy('sequence')
+      .execute();
+    return rows.map((r) => ({
+      sequence: r.sequence,
+      ...(r.medium_id ? { medium: r.medium_id } : {}),
+      location: JSON.parse(r.location),
+      bytes: r.bytes,
+    }));
   }
 
   async listSaveSets(filter: SaveSetFilter = {}): Promise<SaveSetRecord[]> {
@@ -247,15 +324,28 @@ export class Catalog {
     if (filter.path) {
       const pattern = likePattern(filter.path);
       q = q.where(({ exists, selectFrom }) =>
-        exists(selectFrom('items as i').select('i.path').whereRef('i.save_set_id', '=', 's.id').where('i.path', 'like', pattern)),
+        exists(
+          selectFrom('items as i')
+            .select('i.path')
+            .whereRef('i.save_set_id', '=', 's.id')
+            .where('i.path', 'like', pattern),
+        ),
       );
     }
-    const rows = await q.orderBy('s.started_at', 'desc').limit(filter.limit ?? 1000).execute();
+    const rows = await q
+      .orderBy('s.started_at', 'desc')
+      .limit(filter.limit ?? 1000)
+      .execute();
     return rows.map(toRecord);
   }
 
   /** Items of one save set (or of every complete save set of a job), optionally filtered by path pattern. */
-  async listItems(filter: { saveSet?: string; job?: string; path?: string; limit?: number }): Promise<Array<ManifestItem & { saveSet: string }>> {
+  async listItems(filter: {
+    saveSet?: string;
+    job?: string;
+    path?: string;
+    limit?: number;
+  }): Promise<Array<ManifestItem & { saveSet: string }>> {
     let q = this.db
       .selectFrom('items as i')
       .innerJoin('save_sets as s', 's.id', 'i.save_set_id')
@@ -264,7 +354,11 @@ export class Catalog {
     if (filter.saveSet) q = q.where('i.save_set_id', '=', filter.saveSet);
     if (filter.job) q = q.where('j.name', '=', filter.job).where('s.status', '=', 'complete');
     if (filter.path) q = q.where('i.path', 'like', likePattern(filter.path));
-    const rows = await q.orderBy('s.started_at', 'desc').orderBy('i.path').limit(filter.limit ?? 100_000).execute();
+    const rows = await q
+      .orderBy('s.started_at', 'desc')
+      .orderBy('i.path')
+      .limit(filter.limit ?? 100_000)
+      .execute();
     return rows.map((r) => ({ ...(JSON.parse(r.record) as ManifestItem), saveSet: r.save_set_id }));
   }
 
@@ -281,7 +375,11 @@ export class Catalog {
   }
 
   private saveSetQuery() {
-    return this.db.selectFrom('save_sets as s').innerJoin('jobs as j', 'j.id', 's.job_id').selectAll('s').select('j.name as job_name');
+    return this.db
+      .selectFrom('save_sets as s')
+      .innerJoin('jobs as j', 'j.id', 's.job_id')
+      .selectAll('s')
+      .select('j.name as job_name');
   }
 
   /** The raw SQLite handle, for maintenance commands (checkpoint, backup of the catalog). */

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- migrations must not depend on the current table types (Kysely documents Kysely<any> for them). */
 /**
  * Versioned catalog migrations. Never edit a released migration; add a new one.
  * Written with Kysely's schema builder so that they run on SQLite and PostgreSQL alike.
@@ -42,7 +43,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('completed_at', 'text')
         .addColumn('error', 'text')
         .execute();
-      await db.schema.createIndex('save_sets_job_object').on('save_sets').columns(['job_id', 'object', 'status']).execute();
+      await db.schema
+        .createIndex('save_sets_job_object')
+        .on('save_sets')
+        .columns(['job_id', 'object', 'status'])
+        .execute();
       await db.schema
         .createTable('items')
         .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
@@ -77,7 +82,8 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
     async down(db: Kysely<any>) {
-      for (const t of ['extents', 'media', 'items', 'save_sets', 'runs', 'jobs']) await db.schema.dropTable(t).execute();
+      for (const t of ['extents', 'media', 'items', 'save_sets', 'runs', 'jobs'])
+        await db.schema.dropTable(t).execute();
     },
   },
 };

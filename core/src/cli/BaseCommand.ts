@@ -4,7 +4,9 @@ import { type Environment, openEnvironment, pluginPackages } from './Environment
 import { ExitCode, exitCodeFor } from './exitCodes.js';
 import { resolveConfigFile, resolveHome } from './home.js';
 
-export type TapirFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type TapirFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
 export type TapirArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 /**
@@ -15,9 +17,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
-    home: Flags.string({ description: 'tapir home directory (catalog, configuration, logs) [env: TAPIR_HOME, default: ~/.tapir]', helpGroup: 'GLOBAL' }),
-    config: Flags.string({ description: 'configuration file [env: TAPIR_CONFIG, default: <home>/tapir.yaml]', helpGroup: 'GLOBAL' }),
-    'log-level': Flags.option({ options: ['debug', 'info', 'warn', 'error'] as const, description: 'level of <home>/logs/tapir.log', helpGroup: 'GLOBAL' })(),
+    home: Flags.string({
+      description: 'tapir home directory (catalog, configuration, logs) [env: TAPIR_HOME, default: ~/.tapir]',
+      helpGroup: 'GLOBAL',
+    }),
+    config: Flags.string({
+      description: 'configuration file [env: TAPIR_CONFIG, default: <home>/tapir.yaml]',
+      helpGroup: 'GLOBAL',
+    }),
+    'log-level': Flags.option({
+      options: ['debug', 'info', 'warn', 'error'] as const,
+      description: 'level of <home>/logs/tapir.log',
+      helpGroup: 'GLOBAL',
+    })(),
   };
 
   protected flags!: TapirFlags<T>;
@@ -76,9 +88,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(error: Interfaces.CommandError): Promise<unknown> {
     if (!(error instanceof TapirError)) {
-      if ((error as { oclif?: { exit?: number } }).oclif?.exit !== undefined || !(error instanceof Error)) return super.catch(error);
+      if ((error as { oclif?: { exit?: number } }).oclif?.exit !== undefined || !(error instanceof Error))
+        return super.catch(error);
     }
-    const tapirError = error instanceof TapirError ? error : new TapirError('TAPIR_E_PLUGIN_FAILED', error.message, {}, { cause: error });
+    const tapirError =
+      error instanceof TapirError
+        ? error
+        : new TapirError('TAPIR_E_PLUGIN_FAILED', error.message, {}, { cause: error });
     const code = exitCodeFor(tapirError.code);
     this.env?.log.error({ err: tapirError.toJSON() }, tapirError.message);
     if (this.jsonEnabled()) {
@@ -87,7 +103,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stderr.write(`tapir: ${tapirError.message} [${tapirError.code}]\n`);
       const problems = tapirError.context.problems;
       if (Array.isArray(problems) && !tapirError.message.includes('\n')) {
-        for (const p of problems as Array<{ path: string; message: string }>) process.stderr.write(`  ${p.path}: ${p.message}\n`);
+        for (const p of problems as Array<{ path: string; message: string }>)
+          process.stderr.write(`  ${p.path}: ${p.message}\n`);
       }
     }
     process.exitCode = code;

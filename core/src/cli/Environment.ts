@@ -48,7 +48,10 @@ export async function openEnvironment(args: {
     if (!args.requireConfig && error.code === 'TAPIR_E_CONFIG_NOT_FOUND') return { version: 1 };
     throw error;
   });
-  const settings = ((raw as { plugins?: Record<string, Record<string, unknown>> })?.plugins ?? {}) as Record<string, Record<string, unknown>>;
+  const settings = ((raw as { plugins?: Record<string, Record<string, unknown>> })?.plugins ?? {}) as Record<
+    string,
+    Record<string, unknown>
+  >;
   await host.load(args.packages, [corePlugin], settings, args.home);
   const schema = configSchema({
     sources: host.schemas('sources'),

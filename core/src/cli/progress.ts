@@ -23,7 +23,13 @@ export function showProgress(hooks: TapirHooks, enabled: boolean): () => void {
   hooks.progress.tap('tapir-cli', (e) => {
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
     const current = e.current ? (e.current.length > 50 ? `…${e.current.slice(-49)}` : e.current) : '';
-    bar.update(0, { items: e.items, read: formatBytes(e.bytes), stored: formatBytes(e.storedBytes), rate: formatBytes(e.bytes / seconds), current });
+    bar.update(0, {
+      items: e.items,
+      read: formatBytes(e.bytes),
+      stored: formatBytes(e.storedBytes),
+      rate: formatBytes(e.bytes / seconds),
+      current,
+    });
   });
   return () => bar.stop();
 }

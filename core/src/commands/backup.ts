@@ -18,11 +18,22 @@ Save sets are pax archives: without compression, GNU tar extracts them with no t
   static override flags = {
     to: Flags.string({ description: 'directory of the disk destination [default: <home>/backups]' }),
     job: Flags.string({ description: 'job name the save sets are recorded under', default: 'adhoc' }),
-    level: Flags.option({ options: ['full', 'incremental', 'differential'] as const, default: 'incremental' as const, description: 'backup level' })(),
-    compression: Flags.option({ options: ['zstd', 'none'] as const, default: 'zstd' as const, description: 'compression of item data' })(),
+    level: Flags.option({
+      options: ['full', 'incremental', 'differential'] as const,
+      default: 'incremental' as const,
+      description: 'backup level',
+    })(),
+    compression: Flags.option({
+      options: ['zstd', 'none'] as const,
+      default: 'zstd' as const,
+      description: 'compression of item data',
+    })(),
     'compression-level': Flags.integer({ description: 'zstd level, 1 (fastest) to 19', default: 3, min: 1, max: 19 }),
     include: Flags.string({ description: 'only files matching this glob (repeatable)', multiple: true }),
-    exclude: Flags.string({ description: 'leave out files and directories matching this glob (repeatable)', multiple: true }),
+    exclude: Flags.string({
+      description: 'leave out files and directories matching this glob (repeatable)',
+      multiple: true,
+    }),
   };
 
   async run() {
@@ -33,7 +44,14 @@ Save sets are pax archives: without compression, GNU tar extracts them with no t
       env,
       {
         job: flags.job,
-        sources: [{ kind: 'files', paths: this.positionals, ...(flags.include ? { include: flags.include } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) }],
+        sources: [
+          {
+            kind: 'files',
+            paths: this.positionals,
+            ...(flags.include ? { include: flags.include } : {}),
+            ...(flags.exclude ? { exclude: flags.exclude } : {}),
+          },
+        ],
         destination: { kind: 'disk', path: flags.to ?? join(env.home, 'backups') },
         transforms: flags.compression === 'none' ? [] : [{ kind: 'zstd', level: flags['compression-level'] }],
         level: flags.level,
@@ -46,5 +64,4 @@ Save sets are pax archives: without compression, GNU tar extracts them with no t
     this.log(describeRun(end, (Date.now() - started) / 1000));
     return end;
   }
-
 }

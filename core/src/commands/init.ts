@@ -33,7 +33,9 @@ jobs:
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Create the tapir home directory, its catalog and an example configuration.';
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --home /var/lib/tapir'];
-  static override flags = { force: Flags.boolean({ description: 'replace an existing configuration file', default: false }) };
+  static override flags = {
+    force: Flags.boolean({ description: 'replace an existing configuration file', default: false }),
+  };
 
   async run() {
     const home = this.home;
@@ -46,7 +48,9 @@ export default class Init extends BaseCommand<typeof Init> {
     if (!exists || this.flags.force) await writeFile(configFile, exampleConfig(home), { mode: 0o600 });
     const env = await this.environment(true);
     this.log(`tapir home: ${home}`);
-    this.log(`configuration: ${configFile}${exists && !this.flags.force ? ' (kept; --force replaces it)' : ' (example written)'}`);
+    this.log(
+      `configuration: ${configFile}${exists && !this.flags.force ? ' (kept; --force replaces it)' : ' (example written)'}`,
+    );
     this.log(`catalog: ${env.catalog.path}`);
     this.log(`plugins: ${env.host.plugins.map((p) => p.name).join(', ')}`);
     return { home, configFile, catalog: env.catalog.path, configWritten: !exists || this.flags.force };

@@ -11,7 +11,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
     '<%= config.bin %> restore 3f2a9c1e --to /tmp/restore',
     '<%= config.bin %> restore 3f2a9c1e --item home/alice/notes.txt --item "home/alice/src/**" --to /tmp/r',
   ];
-  static override args = { saveSet: Args.string({ description: 'save-set id or a unique prefix of it', required: true }) };
+  static override args = {
+    saveSet: Args.string({ description: 'save-set id or a unique prefix of it', required: true }),
+  };
   static override flags = {
     to: Flags.string({ description: 'directory to restore into', required: true }),
     item: Flags.string({ description: 'restore only this path, directory or glob (repeatable)', multiple: true }),
@@ -21,10 +23,16 @@ export default class Restore extends BaseCommand<typeof Restore> {
   async run() {
     const env = await this.environment();
     const result = await runRestore(
-      { saveSet: this.args.saveSet, target: { kind: 'files', path: this.flags.to, overwrite: this.flags.overwrite }, items: this.flags.item ?? [] },
+      {
+        saveSet: this.args.saveSet,
+        target: { kind: 'files', path: this.flags.to, overwrite: this.flags.overwrite },
+        items: this.flags.item ?? [],
+      },
       { host: env.host, catalog: env.catalog, log: env.log, signal: this.signal },
     );
-    this.log(`restored ${result.items} items (${formatBytes(result.bytes)}) of save set ${result.saveSet} to ${this.flags.to}`);
+    this.log(
+      `restored ${result.items} items (${formatBytes(result.bytes)}) of save set ${result.saveSet} to ${this.flags.to}`,
+    );
     for (const d of result.damaged) this.logToStderr(`damaged: ${d.path}: ${d.reason}`);
     if (result.damaged.length > 0) this.setExitCode(ExitCode.DAMAGED);
     return result;

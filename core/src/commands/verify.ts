@@ -5,7 +5,10 @@ import { type VerifyResult, runVerify } from '../run/verifyRun.js';
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Re-read save sets from their media and check every item against its hash.';
-  static override examples = ['<%= config.bin %> verify 3f2a9c1e', '<%= config.bin %> verify --all --job nightly --json'];
+  static override examples = [
+    '<%= config.bin %> verify 3f2a9c1e',
+    '<%= config.bin %> verify --all --job nightly --json',
+  ];
   static override strict = false;
   static override args = { saveSet: Args.string({ description: 'save-set ids or unique prefixes' }) };
   static override flags = {
@@ -17,7 +20,15 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const env = await this.environment();
     const ids = [...this.positionals];
     if (this.flags.all) {
-      ids.push(...(await env.catalog.listSaveSets({ status: 'complete', ...(this.flags.job ? { job: this.flags.job } : {}), limit: 100_000 })).map((s) => s.id));
+      ids.push(
+        ...(
+          await env.catalog.listSaveSets({
+            status: 'complete',
+            ...(this.flags.job ? { job: this.flags.job } : {}),
+            limit: 100_000,
+          })
+        ).map((s) => s.id),
+      );
     }
     if (ids.length === 0) this.error('name a save set, or use --all', { exit: ExitCode.USAGE });
     const results: VerifyResult[] = [];

@@ -17,17 +17,29 @@ export async function readConfigFile(file: string): Promise<unknown> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new TapirError('TAPIR_E_CONFIG_NOT_FOUND', `configuration file ${file} does not exist; run \`tapir init\` to create one`, { path: file });
+      throw new TapirError(
+        'TAPIR_E_CONFIG_NOT_FOUND',
+        `configuration file ${file} does not exist; run \`tapir init\` to create one`,
+        { path: file },
+      );
     }
-    throw new TapirError('TAPIR_E_CONFIG_INVALID', `cannot read configuration file ${file}: ${(error as Error).message}`, { path: file });
+    throw new TapirError(
+      'TAPIR_E_CONFIG_INVALID',
+      `cannot read configuration file ${file}: ${(error as Error).message}`,
+      { path: file },
+    );
   }
   try {
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (error) {
-    throw new TapirError('TAPIR_E_CONFIG_INVALID', `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`, {
-      path: file,
-      problems: [{ path: '', message: (error as Error).message }],
-    });
+    throw new TapirError(
+      'TAPIR_E_CONFIG_INVALID',
+      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+      {
+        path: file,
+        problems: [{ path: '', message: (error as Error).message }],
+      },
+    );
   }
 }
 

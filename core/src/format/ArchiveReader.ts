@@ -37,7 +37,8 @@ export class ArchiveReader {
     for (;;) {
       const block = await this.bytes.upTo(BLOCK);
       if (block === null) return null;
-      const full = block.length === BLOCK ? block : Buffer.concat([block, await this.bytes.exactly(BLOCK - block.length)]);
+      const full =
+        block.length === BLOCK ? block : Buffer.concat([block, await this.bytes.exactly(BLOCK - block.length)]);
       const ustar = decodeUstar(full);
       if (ustar === null) return null;
       if (ustar.type === TypeFlag.PAX || ustar.type === TypeFlag.PAX_GLOBAL) {

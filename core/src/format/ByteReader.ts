@@ -22,7 +22,10 @@ export class ByteReader {
     while (need > 0) {
       const chunk = await this.upTo(need);
       if (chunk === null) {
-        throw new TapirError('TAPIR_E_FORMAT', `save set ends early: needed ${n} bytes at offset ${this.offset - (n - need)}`);
+        throw new TapirError(
+          'TAPIR_E_FORMAT',
+          `save set ends early: needed ${n} bytes at offset ${this.offset - (n - need)}`,
+        );
       }
       parts.push(chunk);
       need -= chunk.length;
@@ -39,7 +42,9 @@ export class ByteReader {
         this.done = true;
         return null;
       }
-      this.pending = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+      this.pending = Buffer.isBuffer(next.value)
+        ? next.value
+        : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
     }
     const take = Math.min(max, this.pending.length);
     const out = this.pending.subarray(0, take);

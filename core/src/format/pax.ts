@@ -257,9 +257,13 @@ function readOctal(b: Buffer, offset: number, length: number): number {
     for (let i = 1; i < length; i++) v = v * 256 + (b[offset + i] ?? 0);
     return v;
   }
-  const s = b.toString('latin1', offset, offset + length).replace(/[\x00 ]+$/g, '').trim();
+  const s = b
+    .toString('latin1', offset, offset + length)
+    .replace(/[\x00 ]+$/g, '')
+    .trim();
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TapirError('TAPIR_E_FORMAT', `bad octal field in tar header: ${JSON.stringify(s)}`);
+  if (!/^[0-7]+$/.test(s))
+    throw new TapirError('TAPIR_E_FORMAT', `bad octal field in tar header: ${JSON.stringify(s)}`);
   return parseInt(s, 8);
 }
 

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tapable hooks and kind registries are heterogeneous: their argument and option types differ per kind. */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
@@ -93,7 +94,12 @@ export class PluginHost {
    * Imports and applies the plugins among `packages` (those with a `tapir` section), plus `builtins`.
    * Order: builtins, then packages by plugin name. Stops at the first invalid plugin with an error naming it.
    */
-  async load(packages: PluginPackage[], builtins: TapirPlugin[], settings: Record<string, Record<string, unknown>>, home: string): Promise<void> {
+  async load(
+    packages: PluginPackage[],
+    builtins: TapirPlugin[],
+    settings: Record<string, Record<string, unknown>>,
+    home: string,
+  ): Promise<void> {
     const found: Array<{ plugin: TapirPlugin; pkg: PluginPackage }> = [];
     for (const pkg of packages) {
       if (!pkg.pjson.tapir) continue;
@@ -102,13 +108,20 @@ export class PluginHost {
     found.sort((a, b) => a.plugin.name.localeCompare(b.plugin.name));
     const seen = new Map<string, string>();
     const all = [
-      ...builtins.map((plugin) => ({ plugin, pkg: { name: '@tapir/core', version: plugin.version, root: '', type: 'builtin', pjson: {} } as PluginPackage })),
+      ...builtins.map((plugin) => ({
+        plugin,
+        pkg: { name: '@tapir/core', version: plugin.version, root: '', type: 'builtin', pjson: {} } as PluginPackage,
+      })),
       ...found,
     ];
     for (const { plugin, pkg } of all) {
       const other = seen.get(plugin.name);
       if (other) {
-        throw new TapirError('TAPIR_E_PLUGIN_INVALID', `two packages provide a plugin named "${plugin.name}": ${other} and ${pkg.name}`, { plugin: plugin.name });
+        throw new TapirError(
+          'TAPIR_E_PLUGIN_INVALID',
+          `two packages provide a plugin named "${plugin.name}": ${other} and ${pkg.name}`,
+          { plugin: plugin.name },
+        );
       }
       seen.set(plugin.name, pkg.name);
       this.current = plugin.name;
@@ -158,7 +171,11 @@ export class PluginHost {
     const found = this.find(category, kind);
     if (found) return found;
     const known = [...this.kinds.get(category)!].sort().join(', ') || '(none)';
-    throw new TapirError('TAPIR_E_PLUGIN_NOT_FOUND', `no installed plugin provides the ${singular(category)} kind "${kind}"; known: ${known}`, { kind, category });
+    throw new TapirError(
+      'TAPIR_E_PLUGIN_NOT_FOUND',
+      `no installed plugin provides the ${singular(category)} kind "${kind}"; known: ${known}`,
+      { kind, category },
+    );
   }
 
   /** Records which plugin made each tap of a registry hook. */
@@ -172,7 +189,8 @@ export class PluginHost {
       register: (tap) => {
         const plugin = this.current;
         const fn = tap.fn as (...args: unknown[]) => unknown;
-        const report = (error: unknown) => this.log.warn({ err: pluginError(plugin, name, error).toJSON() }, `plugin ${plugin} failed in ${name}`);
+        const report = (error: unknown) =>
+          this.log.warn({ err: pluginError(plugin, name, error).toJSON() }, `plugin ${plugin} failed in ${name}`);
         if (tap.type === 'sync') {
           tap.fn = (...args: unknown[]) => {
             try {
@@ -212,7 +230,11 @@ export class PluginHost {
 async function importPlugin(pkg: PluginPackage): Promise<TapirPlugin> {
   const range = pkg.pjson.tapir?.api;
   if (!range || !semver.validRange(range)) {
-    throw new TapirError('TAPIR_E_PLUGIN_INVALID', `plugin package ${pkg.name} (${pkg.root}) declares no valid tapir API range in package.json#tapir.api`, { plugin: pkg.name });
+    throw new TapirError(
+      'TAPIR_E_PLUGIN_INVALID',
+      `plugin package ${pkg.name} (${pkg.root}) declares no valid tapir API range in package.json#tapir.api`,
+      { plugin: pkg.name },
+    );
   }
   if (!semver.satisfies(TAPIR_API_VERSION, range)) {
     throw new TapirError(
@@ -226,18 +248,37 @@ async function importPlugin(pkg: PluginPackage): Promise<TapirPlugin> {
   try {
     module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
   } catch (error) {
-    throw new TapirError('TAPIR_E_PLUGIN_INVALID', `cannot load plugin ${pkg.name} from ${entry}: ${(error as Error).message}`, { plugin: pkg.name, path: entry }, { cause: error });
+    throw new TapirError(
+      'TAPIR_E_PLUGIN_INVALID',
+      `cannot load plugin ${pkg.name} from ${entry}: ${(error as Error).message}`,
+      { plugin: pkg.name, path: entry },
+      { cause: error },
+    );
   }
   const plugin = module.default;
   if (!isTapirPlugin(plugin)) {
-    throw new TapirError('TAPIR_E_PLUGIN_INVALID', `plugin package ${pkg.name}: ${entry} does not export a definePlugin() result as default`, { plugin: pkg.name, path: entry });
+    throw new TapirError(
+      'TAPIR_E_PLUGIN_INVALID',
+      `plugin package ${pkg.name}: ${entry} does not export a definePlugin() result as default`,
+      { plugin: pkg.name, path: entry },
+    );
   }
   if (!semver.satisfies(TAPIR_API_VERSION, plugin.api)) {
-    throw new TapirError('TAPIR_E_API_MISMATCH', `plugin ${plugin.name} needs tapir plugin API ${plugin.api}, but this tapir provides ${TAPIR_API_VERSION}`, { plugin: plugin.name });
+    throw new TapirError(
+      'TAPIR_E_API_MISMATCH',
+      `plugin ${plugin.name} needs tapir plugin API ${plugin.api}, but this tapir provides ${TAPIR_API_VERSION}`,
+      { plugin: plugin.name },
+    );
   }
   return plugin;
 }
 
 function singular(category: Category): string {
-  return { sources: 'source', restoreTargets: 'restore target', transforms: 'transform', destinations: 'destination', notifiers: 'notifier' }[category];
+  return {
+    sources: 'source',
+    restoreTargets: 'restore target',
+    transforms: 'transform',
+    destinations: 'destination',
+    notifiers: 'notifier',
+  }[category];
 }

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { type ChunkPipe, TapirError } from '@tapir/sdk';
 import { ArchiveReader, type Member } from '../format/ArchiveReader.js';
 import { TypeFlag } from '../format/pax.js';
-import { HEADER_MEMBER, MANIFEST_PREFIX, type ManifestEnd, type ManifestItem, type SaveSetHeader } from '../format/saveSetFormat.js';
+import {
+  HEADER_MEMBER,
+  MANIFEST_PREFIX,
+  type ManifestEnd,
+  type ManifestItem,
+  type SaveSetHeader,
+} from '../format/saveSetFormat.js';
 import { parseSparseMap } from '../format/sparse.js';
 
 /** A damaged or missing item found while reading a save set. */
@@ -72,9 +78,13 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
       throw new TapirError('TAPIR_E_FORMAT', 'not a tapir save set: the first member is not a save-set header');
     }
     const header = JSON.parse(await readAll(first.data())) as SaveSetHeader;
-    if (header.format !== 'tapir-saveset') throw new TapirError('TAPIR_E_FORMAT', 'not a tapir save set: unknown header format');
+    if (header.format !== 'tapir-saveset')
+      throw new TapirError('TAPIR_E_FORMAT', 'not a tapir save set: unknown header format');
     if (header.version !== 1) {
-      throw new TapirError('TAPIR_E_FORMAT', `save-set format version ${header.version} is newer than this tapir reads (1)`);
+      throw new TapirError(
+        'TAPIR_E_FORMAT',
+        `save-set format version ${header.version} is newer than this tapir reads (1)`,
+      );
     }
     options.onHeader?.(header);
     const decode = options.decoder(header);
@@ -102,7 +112,8 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
       const raw = segmentData(member, locations.length, sparse, async () => {
         segment++;
         const m = await reader.next();
-        if (!m) throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${path}: the archive ends inside the item`, { item: path });
+        if (!m)
+          throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${path}: the archive ends inside the item`, { item: path });
         if (m.offset !== locations[segment]?.offset) {
           pushback = m;
           throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${path}: data segment ${segment} is missing`, { item: path });
@@ -127,7 +138,12 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
   }
 }
 
-async function* segmentData(first: Member, count: number, sparse: boolean, nextSegment: () => Promise<Member>): AsyncGenerator<Buffer> {
+async function* segmentData(
+  first: Member,
+  count: number,
+  sparse: boolean,
+  nextSegment: () => Promise<Member>,
+): AsyncGenerator<Buffer> {
   let member = first;
   for (let i = 0; i < count; i++) {
     if (i > 0) member = await nextSegment();
@@ -163,7 +179,11 @@ async function* withoutSparseMap(data: AsyncIterable<Buffer>): AsyncGenerator<Bu
   if (mapBytes < 0) throw new TapirError('TAPIR_E_FORMAT', 'sparse member without a complete map');
 }
 
-async function* verified(data: AsyncIterable<Uint8Array>, item: ManifestItem, hashName: string): AsyncGenerator<Buffer> {
+async function* verified(
+  data: AsyncIterable<Uint8Array>,
+  item: ManifestItem,
+  hashName: string,
+): AsyncGenerator<Buffer> {
   const hash = createHash(hashName);
   let bytes = 0;
   try {
@@ -175,11 +195,18 @@ async function* verified(data: AsyncIterable<Uint8Array>, item: ManifestItem, ha
     }
   } catch (error) {
     if (error instanceof TapirError && error.code === 'TAPIR_E_ITEM_DAMAGED') throw error;
-    throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${item.path}: cannot decode its data (${(error as Error).message})`, { item: item.path }, { cause: error });
+    throw new TapirError(
+      'TAPIR_E_ITEM_DAMAGED',
+      `${item.path}: cannot decode its data (${(error as Error).message})`,
+      { item: item.path },
+      { cause: error },
+    );
   }
   const actual = `${hashName}:${hash.digest('hex')}`;
   if (item.dataSize !== undefined && bytes !== item.dataSize) {
-    throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${item.path}: ${bytes} bytes read, ${item.dataSize} expected`, { item: item.path });
+    throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${item.path}: ${bytes} bytes read, ${item.dataSize} expected`, {
+      item: item.path,
+    });
   }
   if (item.hash && actual !== item.hash) {
     throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${item.path}: content does not match its hash`, { item: item.path });

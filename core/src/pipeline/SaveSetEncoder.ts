@@ -88,7 +88,12 @@ export class SaveSetEncoder {
     };
   }
 
-  private async encodeData(item: SourceItem, record: ManifestItem, base: MemberFields, signal: AbortSignal): Promise<ManifestItem> {
+  private async encodeData(
+    item: SourceItem,
+    record: ManifestItem,
+    base: MemberFields,
+    signal: AbortSignal,
+  ): Promise<ManifestItem> {
     const hash = createHash(this.options.hash);
     const data = item.open ? item.open(signal) : emptyStream();
     const sparse = item.sparse;
@@ -171,7 +176,11 @@ export class SaveSetEncoder {
   }
 
   /** Members of at most `segmentSize` bytes each, buffered one at a time. */
-  private async writeSegments(item: SourceItem, base: MemberFields, encoded: AsyncIterable<Uint8Array>): Promise<MemberLocation[]> {
+  private async writeSegments(
+    item: SourceItem,
+    base: MemberFields,
+    encoded: AsyncIterable<Uint8Array>,
+  ): Promise<MemberLocation[]> {
     const members: MemberLocation[] = [];
     const ext = this.extension;
     let parts: Buffer[] = [];

@@ -14,7 +14,14 @@ import {
 import type { Catalog, ParentItem } from '../catalog/Catalog.js';
 import type { KindConfig } from '../config/types.js';
 import { ArchiveWriter } from '../format/ArchiveWriter.js';
-import { DEFAULT_SEGMENT_SIZE, FORMAT_NAME, FORMAT_VERSION, type ManifestEnd, type ManifestItem, type SaveSetHeader } from '../format/saveSetFormat.js';
+import {
+  DEFAULT_SEGMENT_SIZE,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  type ManifestEnd,
+  type ManifestItem,
+  type SaveSetHeader,
+} from '../format/saveSetFormat.js';
 import type { PluginHost } from '../host/PluginHost.js';
 import { SaveSetEncoder } from '../pipeline/SaveSetEncoder.js';
 import { TAPIR_VERSION } from '../version.js';
@@ -73,7 +80,9 @@ export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<
     .sort((a, b) => a.provided.value.stage - b.provided.value.stage);
   const destination = await openDestination(host, spec.destination, ctx);
   await cleanupAbandoned(host, catalog, ctx);
-  await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.check', () => destination.check(ctx));
+  await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.check', () =>
+    destination.check(ctx),
+  );
 
   const runId = await catalog.beginRun(spec.job);
   const startedAt = new Date().toISOString();
@@ -101,7 +110,15 @@ export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<
     const error = failure;
     await host.hooks.runFailure.promise({ type: 'failure', job: spec.job, runId, error });
   }
-  const end: RunEndEvent = { type: 'end', job: spec.job, runId, at: new Date().toISOString(), status, warnings, saveSets: results };
+  const end: RunEndEvent = {
+    type: 'end',
+    job: spec.job,
+    runId,
+    at: new Date().toISOString(),
+    status,
+    warnings,
+    saveSets: results,
+  };
   await host.hooks.runEnd.promise(end);
   if (runError) throw runError;
   return end;
@@ -128,7 +145,11 @@ async function backupOne(
   );
   const transforms: Transform[] = [];
   for (const t of job.transformKinds) {
-    transforms.push(await attempt(t.provided.plugin, 'transform.create', () => (t.provided.value as import('@tapir/sdk').TransformKind).create(splitKind(t.config))));
+    transforms.push(
+      await attempt(t.provided.plugin, 'transform.create', () =>
+        (t.provided.value as import('@tapir/sdk').TransformKind).create(splitKind(t.config)),
+      ),
+    );
   }
   const parent = await findParent(catalog, spec, opened.object);
   const level: BackupLevel = parent ? spec.level : 'full';
@@ -159,16 +180,32 @@ async function backupOne(
     storedBytes: stats.storedBytes,
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
   });
-  await catalog.createSaveSet({ header, runId, destination: { kind: spec.destination.kind, options: splitKind(spec.destination) } });
-  if (parent) log.info({ saveSet: header.id, parent: parent.id, level }, `${level} of ${header.object} based on ${parent.id}`);
-  else if (spec.level !== 'full') log.info({ saveSet: header.id }, `full of ${header.object}: no earlier complete save set to build on`);
+  await catalog.createSaveSet({
+    header,
+    runId,
+    destination: { kind: spec.destination.kind, options: splitKind(spec.destination) },
+  });
+  if (parent)
+    log.info({ saveSet: header.id, parent: parent.id, level }, `${level} of ${header.object} based on ${parent.id}`);
+  else if (spec.level !== 'full')
+    log.info({ saveSet: header.id }, `full of ${header.object}: no earlier complete save set to build on`);
 
   const stats: Stats = { items: 0, bytes: 0, storedBytes: 0 };
   const spool = await ManifestSpool.create();
   let writer: import('@tapir/sdk').SaveSetWriter | undefined;
   try {
     writer = await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.create', () =>
-      destination.create({ id: header.id, job: spec.job, object: header.object, level, ...(parent ? { parent: parent.id } : {}), startedAt: header.startedAt }, ctx),
+      destination.create(
+        {
+          id: header.id,
+          job: spec.job,
+          object: header.object,
+          level,
+          ...(parent ? { parent: parent.id } : {}),
+          startedAt: header.startedAt,
+        },
+        ctx,
+      ),
     );
     const w = writer;
     const destinationPlugin = host.require('destinations', spec.destination.kind).plugin;
@@ -177,7 +214,13 @@ async function backupOne(
       await attempt(destinationPlugin, 'destination.write', () => w.write(chunk));
       stats.storedBytes += chunk.length;
     });
-    const encoder = new SaveSetEncoder(archive, { saveSetId: header.id, hash: ITEM_HASH, transforms, segmentSize: header.segmentSize, warn: ctx.warn });
+    const encoder = new SaveSetEncoder(archive, {
+      saveSetId: header.id,
+      hash: ITEM_HASH,
+      transforms,
+      segmentSize: header.segmentSize,
+      warn: ctx.warn,
+    });
     await archive.writeSaveSetHeader(header);
     let batch: ManifestItem[] = [];
     let lastProgress = 0;
@@ -189,11 +232,19 @@ async function backupOne(
       const item: SourceItem = next.value;
       const previous = parentItems.get(item.path);
       let record: ManifestItem;
-      const unchanged = previous !== undefined && item.changeToken !== undefined && previous.changeToken === item.changeToken && previous.record.type === item.type;
+      const unchanged =
+        previous !== undefined &&
+        item.changeToken !== undefined &&
+        previous.changeToken === item.changeToken &&
+        previous.record.type === item.type;
       if (unchanged) {
         const { open: _open, ...meta } = item;
         record = { ...previous.record, ...meta, dataSaveSet: previous.record.dataSaveSet ?? previous.dataSaveSet };
-        if (previous.record.type === 'directory' || previous.record.type === 'symlink' || previous.record.type === 'hardlink') {
+        if (
+          previous.record.type === 'directory' ||
+          previous.record.type === 'symlink' ||
+          previous.record.type === 'hardlink'
+        ) {
           await encoder.encode(item, ctx.signal);
         }
       } else {
@@ -208,30 +259,59 @@ async function backupOne(
         await catalog.addItems(header.id, batch);
         batch = [];
       }
-      host.hooks.item.call({ type: 'item', job: spec.job, saveSet: header.id, path: item.path, bytes: record.dataSize ?? 0, unchanged });
+      host.hooks.item.call({
+        type: 'item',
+        job: spec.job,
+        saveSet: header.id,
+        path: item.path,
+        bytes: record.dataSize ?? 0,
+        unchanged,
+      });
       const now = Date.now();
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = now;
-        host.hooks.progress.call({ type: 'progress', job: spec.job, items: stats.items, bytes: encoder.bytes, storedBytes: stats.storedBytes, current: item.path });
+        host.hooks.progress.call({
+          type: 'progress',
+          job: spec.job,
+          items: stats.items,
+          bytes: encoder.bytes,
+          storedBytes: stats.storedBytes,
+          current: item.path,
+        });
       }
     }
     stats.bytes = encoder.bytes;
     await catalog.addItems(header.id, batch);
-    const end: ManifestEnd = { $end: { items: stats.items, bytes: stats.bytes, completedAt: new Date().toISOString() } };
+    const end: ManifestEnd = {
+      $end: { items: stats.items, bytes: stats.bytes, completedAt: new Date().toISOString() },
+    };
     let index = 0;
     for await (const segment of spool.segments(header.segmentSize, JSON.stringify(end))) {
       await archive.writeManifestSegment(index++, segment.body);
     }
     await archive.finish();
-    const extents = await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.commit', () => w.commit());
+    const extents = await attempt(
+      host.require('destinations', spec.destination.kind).plugin,
+      'destination.commit',
+      () => w.commit(),
+    );
     await catalog.completeSaveSet(header.id, extents, stats);
-    host.hooks.progress.call({ type: 'progress', job: spec.job, items: stats.items, bytes: stats.bytes, storedBytes: stats.storedBytes });
+    host.hooks.progress.call({
+      type: 'progress',
+      job: spec.job,
+      items: stats.items,
+      bytes: stats.bytes,
+      storedBytes: stats.storedBytes,
+    });
     const done = event('complete', stats);
     await host.hooks.saveSetEnd.promise(done);
     return done;
   } catch (error) {
     const failure = ctx.signal.aborted ? abortError(ctx.signal) : asTapirError(error);
-    log.error({ err: failure.toJSON(), saveSet: header.id }, `save set ${header.id} of ${header.object} failed: ${failure.message}`);
+    log.error(
+      { err: failure.toJSON(), saveSet: header.id },
+      `save set ${header.id} of ${header.object} failed: ${failure.message}`,
+    );
     await writer?.abort(failure).catch(() => {});
     await catalog.failSaveSet(header.id, `${failure.code}: ${failure.message}`);
     const failed = event('failed', stats, failure);
@@ -266,7 +346,10 @@ async function findParent(catalog: Catalog, spec: BackupSpec, object: string) {
 /** Save sets whose writer was killed: mark them failed and let their destination remove what they left. */
 async function cleanupAbandoned(host: PluginHost, catalog: Catalog, ctx: RunContext): Promise<void> {
   for (const saveSet of await catalog.reapAbandoned()) {
-    ctx.log.warn({ saveSet: saveSet.id }, `save set ${saveSet.id} of job ${saveSet.job} was abandoned by a killed run; marked failed`);
+    ctx.log.warn(
+      { saveSet: saveSet.id },
+      `save set ${saveSet.id} of job ${saveSet.job} was abandoned by a killed run; marked failed`,
+    );
     const kind = host.find('destinations', saveSet.destination.kind);
     if (!kind) continue;
     const destination = await kind.value.create(saveSet.destination.options, ctx);

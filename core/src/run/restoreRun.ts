@@ -41,16 +41,24 @@ export async function runRestore(
   const saveSet = chain[chain.length - 1]!;
   for (const s of chain) {
     if (s.status !== 'complete') {
-      throw new TapirError('TAPIR_E_SAVE_SET_INCOMPLETE', `save set ${s.id} is ${s.status}, not complete${s.id === saveSet.id ? '' : ` (it is an ancestor of ${saveSet.id})`}; it cannot be restored`, { saveSet: s.id });
+      throw new TapirError(
+        'TAPIR_E_SAVE_SET_INCOMPLETE',
+        `save set ${s.id} is ${s.status}, not complete${s.id === saveSet.id ? '' : ` (it is an ancestor of ${saveSet.id})`}; it cannot be restored`,
+        { saveSet: s.id },
+      );
     }
   }
   const ctx: RunContext = { job: saveSet.job, signal: env.signal, log, warn: (w) => warnings.push(w) };
   const selected = select(await catalog.listItems({ saveSet: saveSet.id }), request.items ?? []);
   if (request.items?.length && selected.length === 0) {
-    throw new TapirError('TAPIR_E_NOT_FOUND', `no item of save set ${saveSet.id} matches ${request.items.join(', ')}`, { saveSet: saveSet.id });
+    throw new TapirError('TAPIR_E_NOT_FOUND', `no item of save set ${saveSet.id} matches ${request.items.join(', ')}`, {
+      saveSet: saveSet.id,
+    });
   }
   const targetKind = host.require('restoreTargets', request.target.kind);
-  const target: RestoreTarget = await attempt(targetKind.plugin, 'restoreTarget.create', () => targetKind.value.create(splitKind(request.target), ctx));
+  const target: RestoreTarget = await attempt(targetKind.plugin, 'restoreTarget.create', () =>
+    targetKind.value.create(splitKind(request.target), ctx),
+  );
   await attempt(targetKind.plugin, 'restoreTarget.prepare', () => target.prepare());
 
   const damaged: DamagedItem[] = [];
@@ -70,20 +78,36 @@ export async function runRestore(
   const read: string[] = [];
   for (const holder of chain.filter((s) => bySaveSet.has(s.id))) {
     read.push(holder.id);
-    const result = await readSaveSet(host, holder, await catalog.extents(holder.id), bySaveSet.get(holder.id)!, ctx, async (item, data) => {
-      await target.write(item, data);
-      items++;
-      bytes += item.dataSize ?? 0;
-    });
+    const result = await readSaveSet(
+      host,
+      holder,
+      await catalog.extents(holder.id),
+      bySaveSet.get(holder.id)!,
+      ctx,
+      async (item, data) => {
+        await target.write(item, data);
+        items++;
+        bytes += item.dataSize ?? 0;
+      },
+    );
     damaged.push(...result.damaged);
     bySaveSet.delete(holder.id);
   }
   for (const [holder, missing] of bySaveSet) {
-    for (const path of missing.keys()) damaged.push({ path, reason: `its data is in save set ${holder}, which is not in this save set's chain` });
+    for (const path of missing.keys())
+      damaged.push({ path, reason: `its data is in save set ${holder}, which is not in this save set's chain` });
   }
   await attempt(targetKind.plugin, 'restoreTarget.finish', () => target.finish());
-  if (damaged.length > 0) log.error({ damaged }, `${damaged.length} item(s) of save set ${saveSet.id} could not be restored`);
-  return { saveSet: saveSet.id, target: String(request.target.path ?? request.target.kind), items, bytes, damaged, read };
+  if (damaged.length > 0)
+    log.error({ damaged }, `${damaged.length} item(s) of save set ${saveSet.id} could not be restored`);
+  return {
+    saveSet: saveSet.id,
+    target: String(request.target.path ?? request.target.kind),
+    items,
+    bytes,
+    damaged,
+    read,
+  };
 }
 
 /** Reads one save set from its destination and delivers the wanted items. */
@@ -96,7 +120,11 @@ export async function readSaveSet(
   deliver: (item: ManifestItem, data: AsyncIterable<Buffer>) => Promise<void>,
   readManifest = false,
 ) {
-  const destination = await openDestination(host, { kind: record.destination.kind, ...record.destination.options }, ctx);
+  const destination = await openDestination(
+    host,
+    { kind: record.destination.kind, ...record.destination.options },
+    ctx,
+  );
   const reader = await destination.open(extents, ctx);
   try {
     return await decodeSaveSet(reader.read(ctx.signal), {
@@ -116,10 +144,14 @@ function select(items: ManifestItem[], patterns: string[]): ManifestItem[] {
   if (patterns.length === 0) return sorted;
   const clean = patterns.map((p) => p.replace(/^\/+/, '').replace(/\/+$/, ''));
   const globs = clean.map((p) => picomatch(p, { dot: true }));
-  const chosen = sorted.filter((i) => clean.some((p) => i.path === p || i.path.startsWith(`${p}/`)) || globs.some((g) => g(i.path)));
+  const chosen = sorted.filter(
+    (i) => clean.some((p) => i.path === p || i.path.startsWith(`${p}/`)) || globs.some((g) => g(i.path)),
+  );
   // Keep the parent directories of what was chosen, so the restored tree has their modes and times.
   const paths = new Set(chosen.map((i) => i.path));
-  const parents = sorted.filter((i) => i.type === 'directory' && !paths.has(i.path) && chosen.some((c) => c.path.startsWith(`${i.path}/`)));
+  const parents = sorted.filter(
+    (i) => i.type === 'directory' && !paths.has(i.path) && chosen.some((c) => c.path.startsWith(`${i.path}/`)),
+  );
   // A hard link needs the file it points at.
   const targets = chosen.filter((i) => i.type === 'hardlink').map((i) => i.linkTarget);
   const linked = sorted.filter((i) => targets.includes(i.path) && !paths.has(i.path));

@@ -21,13 +21,19 @@ export interface VerifyResult {
  * Re-reads a save set from its medium and checks every item stored in it against its hash, and the archive's own
  * manifest against the catalog, without restoring anything.
  */
-export async function runVerify(saveSetId: string, env: { host: PluginHost; catalog: Catalog; log: Logger; signal: AbortSignal }): Promise<VerifyResult> {
+export async function runVerify(
+  saveSetId: string,
+  env: { host: PluginHost; catalog: Catalog; log: Logger; signal: AbortSignal },
+): Promise<VerifyResult> {
   const { host, catalog, log } = env;
   const record = await catalog.findSaveSet(saveSetId);
   const problems: string[] = [];
-  if (record.status !== 'complete') problems.push(`the catalog marks it ${record.status}${record.error ? ` (${record.error})` : ''}`);
+  if (record.status !== 'complete')
+    problems.push(`the catalog marks it ${record.status}${record.error ? ` (${record.error})` : ''}`);
   const items = await catalog.listItems({ saveSet: record.id });
-  const own = new Map<string, ManifestItem>(items.filter((i) => i.hash && (i.dataSaveSet ?? record.id) === record.id).map((i) => [i.path, i]));
+  const own = new Map<string, ManifestItem>(
+    items.filter((i) => i.hash && (i.dataSaveSet ?? record.id) === record.id).map((i) => [i.path, i]),
+  );
   const ctx: RunContext = { job: record.job, signal: env.signal, log, warn: () => {} };
   let result;
   try {
@@ -41,7 +47,15 @@ export async function runVerify(saveSetId: string, env: { host: PluginHost; cata
     return { saveSet: record.id, status: record.status, ok: false, verified: 0, damaged: [], problems };
   }
   if (!result.end) problems.push('the archive has no manifest end: it is incomplete');
-  else if (result.end.items !== items.length) problems.push(`the archive's manifest lists ${result.end.items} items, the catalog ${items.length}`);
+  else if (result.end.items !== items.length)
+    problems.push(`the archive's manifest lists ${result.end.items} items, the catalog ${items.length}`);
   const ok = problems.length === 0 && result.damaged.length === 0;
-  return { saveSet: record.id, status: record.status, ok, verified: result.delivered, damaged: result.damaged, problems };
+  return {
+    saveSet: record.id,
+    status: record.status,
+    ok,
+    verified: result.delivered,
+    damaged: result.damaged,
+    problems,
+  };
 }

@@ -1,7 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Destination, type Extent, type SaveSetInfo, type SaveSetReader, type SaveSetWriter, TapirError } from '@tapir/sdk';
+import {
+  type Destination,
+  type Extent,
+  type SaveSetInfo,
+  type SaveSetReader,
+  type SaveSetWriter,
+  TapirError,
+} from '@tapir/sdk';
 
 /** Options of the `disk` destination. */
 export interface DiskOptions {
@@ -31,7 +38,12 @@ export class DiskDestination implements Destination {
       await handle.close();
       await rm(probe, { force: true });
     } catch (error) {
-      throw new TapirError('TAPIR_E_DESTINATION_UNAVAILABLE', `destination directory ${this.dir} is not writable: ${(error as Error).message}`, { path: this.dir }, { cause: error });
+      throw new TapirError(
+        'TAPIR_E_DESTINATION_UNAVAILABLE',
+        `destination directory ${this.dir} is not writable: ${(error as Error).message}`,
+        { path: this.dir },
+        { cause: error },
+      );
     }
   }
 
@@ -42,7 +54,12 @@ export class DiskDestination implements Destination {
     try {
       handle = await open(partial, 'wx');
     } catch (error) {
-      throw new TapirError('TAPIR_E_DESTINATION_UNAVAILABLE', `cannot create ${partial}: ${(error as Error).message}`, { path: partial }, { cause: error });
+      throw new TapirError(
+        'TAPIR_E_DESTINATION_UNAVAILABLE',
+        `cannot create ${partial}: ${(error as Error).message}`,
+        { path: partial },
+        { cause: error },
+      );
     }
     let bytes = 0;
     let closed = false;
@@ -52,7 +69,12 @@ export class DiskDestination implements Destination {
         let done = 0;
         while (done < chunk.length) {
           const { bytesWritten } = await handle.write(chunk, done, chunk.length - done).catch((error: Error) => {
-            throw new TapirError('TAPIR_E_DESTINATION_UNAVAILABLE', `cannot write ${partial}: ${error.message}`, { path: partial }, { cause: error });
+            throw new TapirError(
+              'TAPIR_E_DESTINATION_UNAVAILABLE',
+              `cannot write ${partial}: ${error.message}`,
+              { path: partial },
+              { cause: error },
+            );
           });
           done += bytesWritten;
         }
@@ -85,7 +107,12 @@ export class DiskDestination implements Destination {
           try {
             yield* stream as AsyncIterable<Buffer>;
           } catch (error) {
-            throw new TapirError('TAPIR_E_NOT_FOUND', `cannot read save-set file ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
+            throw new TapirError(
+              'TAPIR_E_NOT_FOUND',
+              `cannot read save-set file ${file}: ${(error as Error).message}`,
+              { path: file },
+              { cause: error },
+            );
           }
         }
       },

@@ -1,5 +1,19 @@
 import { constants } from 'node:fs';
-import { chmod, chown, type FileHandle, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  type FileHandle,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readdir,
+  rm,
+  symlink,
+  utimes,
+} from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { setAttribute } from 'fs-xattr';
 import { type ItemMeta, type RestoreTarget, TapirError } from '@tapir/sdk';
@@ -34,18 +48,32 @@ export class FilesRestoreTarget implements RestoreTarget {
     try {
       const entries = await readdir(this.root);
       if (entries.length > 0 && !this.options.overwrite) {
-        throw new TapirError('TAPIR_E_RESTORE_TARGET', `restore target ${this.root} is not empty (${entries.length} entries); choose an empty directory or allow overwriting`, { path: this.root });
+        throw new TapirError(
+          'TAPIR_E_RESTORE_TARGET',
+          `restore target ${this.root} is not empty (${entries.length} entries); choose an empty directory or allow overwriting`,
+          { path: this.root },
+        );
       }
     } catch (error) {
       if (error instanceof TapirError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') {
-        throw new TapirError('TAPIR_E_RESTORE_TARGET', `restore target ${this.root} cannot be used: ${(error as Error).message}`, { path: this.root }, { cause: error });
+        throw new TapirError(
+          'TAPIR_E_RESTORE_TARGET',
+          `restore target ${this.root} cannot be used: ${(error as Error).message}`,
+          { path: this.root },
+          { cause: error },
+        );
       }
       try {
         await mkdir(this.root, { recursive: true });
       } catch (mkdirError) {
-        throw new TapirError('TAPIR_E_RESTORE_TARGET', `cannot create restore target ${this.root}: ${(mkdirError as Error).message}`, { path: this.root }, { cause: mkdirError });
+        throw new TapirError(
+          'TAPIR_E_RESTORE_TARGET',
+          `cannot create restore target ${this.root}: ${(mkdirError as Error).message}`,
+          { path: this.root },
+          { cause: mkdirError },
+        );
       }
     }
   }
@@ -66,7 +94,8 @@ export class FilesRestoreTarget implements RestoreTarget {
         if ((item.size ?? Infinity) <= BACKGROUND_LIMIT && !item.sparse) {
           // Take the data now (its hash is checked as it is read), write it while the next items arrive.
           const content: Buffer[] = [];
-          if (data) for await (const chunk of data) content.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if (data)
+            for await (const chunk of data) content.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           await this.inBackground(() => this.writeFile(target, item, toIterable(content)));
         } else {
           await this.writeFile(target, item, data);
@@ -120,7 +149,11 @@ export class FilesRestoreTarget implements RestoreTarget {
       await this.refuseLinkedParents(item.path);
       await rm(target, { force: true });
     }
-    const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const handle = await open(
+      target,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
       if (data) {
         const regions = item.sparse ?? [{ offset: 0, length: Number.MAX_SAFE_INTEGER }];
@@ -136,7 +169,10 @@ export class FilesRestoreTarget implements RestoreTarget {
               left = regions[region]!.length;
             }
             const n = Math.min(buf.length, left);
-            if (n === 0) throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${item.path}: more data than its sparse map holds`, { item: item.path });
+            if (n === 0)
+              throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${item.path}: more data than its sparse map holds`, {
+                item: item.path,
+              });
             await writeAll(handle, buf.subarray(0, n), pos);
             pos += n;
             left -= n;
@@ -159,7 +195,11 @@ export class FilesRestoreTarget implements RestoreTarget {
       try {
         await setAttribute(path, name, Buffer.from(value, 'base64'));
       } catch (error) {
-        throw new TapirError('TAPIR_E_RESTORE_TARGET', `${path}: cannot set extended attribute ${name}: ${(error as Error).message}`, { path, item: item.path });
+        throw new TapirError(
+          'TAPIR_E_RESTORE_TARGET',
+          `${path}: cannot set extended attribute ${name}: ${(error as Error).message}`,
+          { path, item: item.path },
+        );
       }
     }
     if (isRoot && item.uid !== undefined) await chown(path, item.uid, item.gid ?? 0);
@@ -175,7 +215,10 @@ export class FilesRestoreTarget implements RestoreTarget {
       current = join(current, part);
       const s = await lstat(current).catch(() => undefined);
       if (s?.isSymbolicLink()) {
-        throw new TapirError('TAPIR_E_UNSAFE_PATH', `refusing to restore ${path}: ${current} is a symbolic link`, { item: path, path: current });
+        throw new TapirError('TAPIR_E_UNSAFE_PATH', `refusing to restore ${path}: ${current} is a symbolic link`, {
+          item: path,
+          path: current,
+        });
       }
     }
   }
@@ -183,8 +226,18 @@ export class FilesRestoreTarget implements RestoreTarget {
   /** Maps an item path into the target, refusing anything that would leave it. */
   private resolve(path: string): string {
     const normal = posix.normalize(path);
-    if (path === '' || posix.isAbsolute(path) || normal === '..' || normal.startsWith('../') || normal.split('/').includes('..')) {
-      throw new TapirError('TAPIR_E_UNSAFE_PATH', `refusing to restore ${JSON.stringify(path)}: it would leave ${this.root}`, { item: path, path: this.root });
+    if (
+      path === '' ||
+      posix.isAbsolute(path) ||
+      normal === '..' ||
+      normal.startsWith('../') ||
+      normal.split('/').includes('..')
+    ) {
+      throw new TapirError(
+        'TAPIR_E_UNSAFE_PATH',
+        `refusing to restore ${JSON.stringify(path)}: it would leave ${this.root}`,
+        { item: path, path: this.root },
+      );
     }
     return join(this.root, normal);
   }

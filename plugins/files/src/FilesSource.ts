@@ -3,7 +3,14 @@ import { type FileHandle, lstat, open, opendir, readlink } from 'node:fs/promise
 import { basename, resolve } from 'node:path';
 import { getAttribute, listAttributes } from 'fs-xattr';
 import picomatch from 'picomatch';
-import { type ItemType, type RunContext, type Source, type SourceItem, type SparseExtent, TapirError } from '@tapir/sdk';
+import {
+  type ItemType,
+  type RunContext,
+  type Source,
+  type SourceItem,
+  type SparseExtent,
+  TapirError,
+} from '@tapir/sdk';
 import { Accounts } from './accounts.js';
 import type { FilesSourceOptions } from './schema.js';
 import { findDataRegions } from './sparseMap.js';
@@ -30,7 +37,9 @@ export class FilesSource implements Source {
   constructor(private readonly options: FilesSourceOptions) {
     // A root inside another root, or named twice, is walked once.
     const resolved = [...new Set(options.paths.map((p) => resolve(p)))];
-    this.roots = resolved.filter((r) => !resolved.some((other) => other !== r && (r.startsWith(`${other}/`) || other === '/')));
+    this.roots = resolved.filter(
+      (r) => !resolved.some((other) => other !== r && (r.startsWith(`${other}/`) || other === '/')),
+    );
     this.object = `files:${this.roots.join(',')}`;
     this.included = matcher(options.include);
     this.excluded = matcher(options.exclude);
@@ -61,7 +70,12 @@ export class FilesSource implements Source {
       try {
         stats = await lstat(root, { bigint: true });
       } catch (error) {
-        throw new TapirError('TAPIR_E_SOURCE_UNAVAILABLE', `cannot read ${root}: ${(error as Error).message}`, { path: root }, { cause: error });
+        throw new TapirError(
+          'TAPIR_E_SOURCE_UNAVAILABLE',
+          `cannot read ${root}: ${(error as Error).message}`,
+          { path: root },
+          { cause: error },
+        );
       }
       // Parent directories of a root are stored too, so a restore rebuilds the full path with its metadata.
       const parts = root.split('/').filter(Boolean);
@@ -94,7 +108,8 @@ export class FilesSource implements Source {
       this.skip(path, error, ctx);
       return;
     }
-    for (const entry of entries) yield* this.descend(path === '/' ? `/${entry.name}` : `${path}/${entry.name}`, entry.directory, ctx);
+    for (const entry of entries)
+      yield* this.descend(path === '/' ? `/${entry.name}` : `${path}/${entry.name}`, entry.directory, ctx);
   }
 
   /** Hard links are decided in walk order: the first name of an inode carries the data, later names link to it. */
@@ -112,7 +127,11 @@ export class FilesSource implements Source {
   }
 
   private skip(path: string, error: unknown, ctx: RunContext): undefined {
-    ctx.warn({ code: 'FILE_UNREADABLE', item: path.slice(1), message: `${path}: ${(error as Error).message}; left out` });
+    ctx.warn({
+      code: 'FILE_UNREADABLE',
+      item: path.slice(1),
+      message: `${path}: ${(error as Error).message}; left out`,
+    });
     return undefined;
   }
 
@@ -121,7 +140,15 @@ export class FilesSource implements Source {
       return await this.item(entry.path, await lstat(entry.path, { bigint: true }), ctx);
     } catch (error) {
       // A root that vanished or cannot be read fails the run; anything below it is a warning.
-      if (entry.root) throw error instanceof TapirError ? error : new TapirError('TAPIR_E_SOURCE_UNAVAILABLE', `cannot read ${entry.path}: ${(error as Error).message}`, { path: entry.path }, { cause: error });
+      if (entry.root)
+        throw error instanceof TapirError
+          ? error
+          : new TapirError(
+              'TAPIR_E_SOURCE_UNAVAILABLE',
+              `cannot read ${entry.path}: ${(error as Error).message}`,
+              { path: entry.path },
+              { cause: error },
+            );
       return this.skip(entry.path, error, ctx);
     }
   }
@@ -145,7 +172,9 @@ export class FilesSource implements Source {
     if (gname) base.gname = gname;
     const type = itemType(s);
     if (type === undefined) {
-      throw new TapirError('TAPIR_E_SOURCE_UNAVAILABLE', `${path}: sockets, FIFOs and device nodes are not backed up`, { path });
+      throw new TapirError('TAPIR_E_SOURCE_UNAVAILABLE', `${path}: sockets, FIFOs and device nodes are not backed up`, {
+        path,
+      });
     }
     base.type = type;
     if (type === 'symlink') {
@@ -212,14 +241,21 @@ async function readSmallFile(path: string, before: BigIntStats, ctx: RunContext)
       got += bytesRead;
       if (bytesRead === 0 || got >= size) break;
     }
-    if (got !== size) ctx.warn({ code: 'FILE_CHANGED', item: path.slice(1), message: `${path} changed size while it was read` });
+    if (got !== size)
+      ctx.warn({ code: 'FILE_CHANGED', item: path.slice(1), message: `${path} changed size while it was read` });
     return got === buf.length ? buf.subarray(0, size) : buf.subarray(0, got);
   } finally {
     await handle.close();
   }
 }
 
-async function* readFile(path: string, before: BigIntStats, sparse: SparseExtent[] | undefined, signal: AbortSignal, ctx: RunContext): AsyncGenerator<Uint8Array> {
+async function* readFile(
+  path: string,
+  before: BigIntStats,
+  sparse: SparseExtent[] | undefined,
+  signal: AbortSignal,
+  ctx: RunContext,
+): AsyncGenerator<Uint8Array> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const regions = sparse ?? [{ offset: 0, length: Number(before.size) }];

@@ -52,7 +52,9 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
       checks.push({ name, ok: false, message: (error as Error).message });
     }
   };
-  await check('is a definePlugin() result', () => assert(isTapirPlugin(plugin), 'the default export is not made by definePlugin()'));
+  await check('is a definePlugin() result', () =>
+    assert(isTapirPlugin(plugin), 'the default export is not made by definePlugin()'),
+  );
   if (!isTapirPlugin(plugin)) return checks;
   const p: TapirPlugin = plugin;
   await check('has a name and a semver version', () => {
@@ -62,7 +64,11 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
   await check(`accepts this tapir's plugin API (${TAPIR_API_VERSION})`, () => {
     assert(semver.validRange(p.api) !== null, `api "${p.api}" is not a semver range`);
     assert(semver.satisfies(TAPIR_API_VERSION, p.api), `api "${p.api}" excludes ${TAPIR_API_VERSION}`);
-    if (options.manifest?.api) assert(options.manifest.api === p.api, `package.json says api "${options.manifest.api}", definePlugin says "${p.api}"`);
+    if (options.manifest?.api)
+      assert(
+        options.manifest.api === p.api,
+        `package.json says api "${options.manifest.api}", definePlugin says "${p.api}"`,
+      );
   });
   let registered: Record<KindCategory, Map<string, unknown>> | undefined;
   await check('registers the same kinds every time it is applied', async () => {
@@ -80,7 +86,10 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
       for (const category of KIND_CATEGORIES) {
         const declared = [...(options.manifest!.provides?.[category] ?? [])].sort();
         const actual = [...kinds[category].keys()].sort();
-        assert(JSON.stringify(declared) === JSON.stringify(actual), `${category}: declares [${declared.join(', ')}], registers [${actual.join(', ')}]`);
+        assert(
+          JSON.stringify(declared) === JSON.stringify(actual),
+          `${category}: declares [${declared.join(', ')}], registers [${actual.join(', ')}]`,
+        );
       }
     });
   }
@@ -92,7 +101,10 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
         assert(kind.kind === key, `registered under "${key}" but calls itself "${String(kind.kind)}"`);
         assert(typeof kind.schema === 'object' && kind.schema !== null, 'has no JSON Schema');
         ajv.compile(kind.schema as object);
-        assert((kind.schema as { additionalProperties?: unknown }).additionalProperties === false, 'schema must set additionalProperties: false so that typos are caught');
+        assert(
+          (kind.schema as { additionalProperties?: unknown }).additionalProperties === false,
+          'schema must set additionalProperties: false so that typos are caught',
+        );
       });
     }
   }
@@ -113,14 +125,18 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
               assert(chunk instanceof Uint8Array, `${item.path}: data chunks must be Uint8Array`);
               bytes += chunk.byteLength;
             }
-            if (item.type === 'file' && item.size !== undefined && !item.sparse) assert(bytes === item.size, `${item.path}: announced ${item.size} bytes, yielded ${bytes}`);
+            if (item.type === 'file' && item.size !== undefined && !item.sparse)
+              assert(bytes === item.size, `${item.path}: announced ${item.size} bytes, yielded ${bytes}`);
           }
         }
         assert(order.size > 0, 'yielded no items for the sample options');
         for (const [path, index] of order) {
           const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : undefined;
           const parentIndex = parent === undefined ? undefined : order.get(parent);
-          assert(parentIndex === undefined || parentIndex < index, `directory "${parent}" is yielded after its entry "${path}"`);
+          assert(
+            parentIndex === undefined || parentIndex < index,
+            `directory "${parent}" is yielded after its entry "${path}"`,
+          );
         }
       } finally {
         await source.close?.();
@@ -152,7 +168,13 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
       const destination = await kind.create(sample, ctx);
       await destination.check(ctx);
       const payload = Buffer.alloc(3 * 65536 + 123, 7);
-      const info = { id: '00000000-0000-4000-8000-000000000001', job: 'conformance', object: 'sample', level: 'full' as const, startedAt: new Date().toISOString() };
+      const info = {
+        id: '00000000-0000-4000-8000-000000000001',
+        job: 'conformance',
+        object: 'sample',
+        level: 'full' as const,
+        startedAt: new Date().toISOString(),
+      };
       const writer = await destination.create(info, ctx);
       for (let i = 0; i < payload.length; i += 65536) await writer.write(payload.subarray(i, i + 65536));
       const extents = await writer.commit();
@@ -174,16 +196,23 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
 }
 
 /** Like {@link checkPlugin}, but throws one error listing every failed check. */
-export async function expectConformance(plugin: unknown, options: ConformanceOptions = {}): Promise<ConformanceCheck[]> {
+export async function expectConformance(
+  plugin: unknown,
+  options: ConformanceOptions = {},
+): Promise<ConformanceCheck[]> {
   const checks = await checkPlugin(plugin, options);
   const failed = checks.filter((c) => !c.ok);
-  if (failed.length > 0) throw new Error(`plugin does not conform:\n${failed.map((c) => `  ✗ ${c.name}: ${c.message}`).join('\n')}`);
+  if (failed.length > 0)
+    throw new Error(`plugin does not conform:\n${failed.map((c) => `  ✗ ${c.name}: ${c.message}`).join('\n')}`);
   return checks;
 }
 
 async function registrations(plugin: TapirPlugin): Promise<Record<KindCategory, Map<string, unknown>>> {
   const hooks: TapirHooks = createTapirHooks();
-  const seen = Object.fromEntries(KIND_CATEGORIES.map((c) => [c, new Set<string>()])) as Record<KindCategory, Set<string>>;
+  const seen = Object.fromEntries(KIND_CATEGORIES.map((c) => [c, new Set<string>()])) as Record<
+    KindCategory,
+    Set<string>
+  >;
   for (const category of KIND_CATEGORIES) {
     (hooks[category] as unknown as { intercept(i: { factory(key: string, hook: unknown): unknown }): void }).intercept({
       factory: (key, hook) => {
@@ -197,7 +226,9 @@ async function registrations(plugin: TapirPlugin): Promise<Record<KindCategory, 
   for (const category of KIND_CATEGORIES) {
     out[category] = new Map();
     for (const key of seen[category]) {
-      const value = (hooks[category] as unknown as { get(k: string): { call(): unknown } | undefined }).get(key)?.call();
+      const value = (hooks[category] as unknown as { get(k: string): { call(): unknown } | undefined })
+        .get(key)
+        ?.call();
       if (value !== undefined) out[category].set(key, value);
     }
   }
@@ -211,7 +242,11 @@ function context(signal: AbortSignal): RunContext {
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 function isSafePath(path: string): boolean {
-  return path.length > 0 && !path.startsWith('/') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+  return (
+    path.length > 0 &&
+    !path.startsWith('/') &&
+    path.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
+  );
 }
 
 function sameKeys(a: Map<string, unknown>, b: Map<string, unknown>): boolean {

@@ -3,4 +3,11 @@
  *
  * @packageDocumentation
  */
-export { checkPlugin, expectConformance, KIND_CATEGORIES, type ConformanceCheck, type ConformanceOptions, type KindCategory } from './conformance.js';
+export {
+  checkPlugin,
+  expectConformance,
+  KIND_CATEGORIES,
+  type ConformanceCheck,
+  type ConformanceOptions,
+  type KindCategory,
+} from './conformance.js';

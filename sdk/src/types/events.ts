@@ -67,4 +67,5 @@ export interface RunFailureEvent {
 }
 
 /** Any run event. */
-export type RunEvent = RunStartEvent | RunItemEvent | RunProgressEvent | SaveSetEndEvent | RunEndEvent | RunFailureEvent;
+export type RunEvent =
+  RunStartEvent | RunItemEvent | RunProgressEvent | SaveSetEndEvent | RunEndEvent | RunFailureEvent;

@@ -1,7 +1,15 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- a registry holds kinds whose option types differ per kind; `any` keeps SourceKind<FilesOptions> assignable. */
 /** The hook contract: what plugins tap. */
 import type { AsyncSeriesHook, HookMap, SyncBailHook, SyncHook } from 'tapable';
 import type { DestinationKind } from './destination.js';
-import type { RunEndEvent, RunFailureEvent, RunItemEvent, RunProgressEvent, RunStartEvent, SaveSetEndEvent } from './events.js';
+import type {
+  RunEndEvent,
+  RunFailureEvent,
+  RunItemEvent,
+  RunProgressEvent,
+  RunStartEvent,
+  SaveSetEndEvent,
+} from './events.js';
 import type { NotifierKind } from './notifier.js';
 import type { RestoreTargetKind, SourceKind } from './source.js';
 import type { TransformKind } from './transform.js';

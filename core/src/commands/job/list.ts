@@ -13,7 +13,12 @@ export default class JobList extends BaseCommand<typeof JobList> {
       destination: typeof job.destination === 'string' ? job.destination : job.destination.kind,
       transforms: job.transforms.map((t) => t.kind),
     }));
-    this.log(table([['JOB', 'LEVEL', 'SOURCES', 'DESTINATION', 'TRANSFORMS'], ...jobs.map((j) => [j.name, j.level, j.sources.join(','), j.destination, j.transforms.join(',')])]));
+    this.log(
+      table([
+        ['JOB', 'LEVEL', 'SOURCES', 'DESTINATION', 'TRANSFORMS'],
+        ...jobs.map((j) => [j.name, j.level, j.sources.join(','), j.destination, j.transforms.join(',')]),
+      ]),
+    );
     return { jobs };
   }
 }

@@ -6,10 +6,18 @@ import { describeRun, runWithProgress } from '../../cli/runJob.js';
 
 export default class JobRun extends BaseCommand<typeof JobRun> {
   static override summary = 'Run a job from the configuration.';
-  static override examples = ['<%= config.bin %> job run nightly', '<%= config.bin %> job run nightly --level full --json'];
-  static override args = { name: Args.string({ description: 'job name (a key of `jobs` in the configuration)', required: true }) };
+  static override examples = [
+    '<%= config.bin %> job run nightly',
+    '<%= config.bin %> job run nightly --level full --json',
+  ];
+  static override args = {
+    name: Args.string({ description: 'job name (a key of `jobs` in the configuration)', required: true }),
+  };
   static override flags = {
-    level: Flags.option({ options: ['full', 'incremental', 'differential'] as const, description: "override the job's level for this run" })(),
+    level: Flags.option({
+      options: ['full', 'incremental', 'differential'] as const,
+      description: "override the job's level for this run",
+    })(),
   };
 
   async run() {
@@ -17,13 +25,25 @@ export default class JobRun extends BaseCommand<typeof JobRun> {
     const job = env.config.jobs[this.args.name];
     if (!job) {
       const known = Object.keys(env.config.jobs).join(', ') || '(none)';
-      throw new TapirError('TAPIR_E_JOB_NOT_FOUND', `no job "${this.args.name}" in ${env.configFile}; configured jobs: ${known}`, { job: this.args.name, path: env.configFile });
+      throw new TapirError(
+        'TAPIR_E_JOB_NOT_FOUND',
+        `no job "${this.args.name}" in ${env.configFile}; configured jobs: ${known}`,
+        { job: this.args.name, path: env.configFile },
+      );
     }
-    const destination = typeof job.destination === 'string' ? env.config.destinations[job.destination]! : job.destination;
+    const destination =
+      typeof job.destination === 'string' ? env.config.destinations[job.destination]! : job.destination;
     const started = Date.now();
     const end = await runWithProgress(
       env,
-      { job: this.args.name, sources: job.sources, destination, transforms: job.transforms, level: this.flags.level ?? job.level, streams: job.streams },
+      {
+        job: this.args.name,
+        sources: job.sources,
+        destination,
+        transforms: job.transforms,
+        level: this.flags.level ?? job.level,
+        streams: job.streams,
+      },
       this.signal,
       !this.jsonEnabled(),
     );
