@@ -38,7 +38,9 @@ jobs:
     expect(plugins.stdout).toContain('tapir-plugin-hello 1.0.0 (link)');
     const v = await run(['config', 'validate', '--json']);
     expect(v.code).toBe(0);
-    expect(v.json.plugins.map((p: { name: string }) => p.name)).toEqual(['core', 'disk', 'files', 'hello']);
+    const names = v.json.plugins.map((p: { name: string }) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['core', 'disk', 'files', 'hello']));
+    expect(v.json.plugins.find((p: { name: string }) => p.name === 'hello')).toMatchObject({ package: 'tapir-plugin-hello', type: 'link' });
   });
 
   it('runs in a job, and its save set restores byte for byte', async () => {
