@@ -1,0 +1,184 @@
+import type { ItemMeta, RestoreTarget, RunContext } from '@tapir/sdk';
+import { TapirError } from '@tapir/sdk';
+import { parseLinkPath } from './cbtChain.js';
+import type { XenServerRestoreOptions } from './schema.js';
+import { XapiConnection, type XapiRecord } from './XapiConnection.js';
+
+/** What a restore created on the pool. */
+export interface RestoredObjects {
+  /** VMs imported from XVA items, by item path. */
+  vms: Array<{ path: string; ref: string; uuid: string }>;
+  /** VDIs made from VHD chains, by disk (the item path without its sequence number). */
+  vdis: Array<{ disk: string; ref: string; uuid: string; links: number }>;
+}
+
+const VHD_FOOTER = 512;
+const VHD_FIXED = 2;
+const VHD_DIFFERENCING = 4;
+
+/**
+ * Restores a xenserver save set into a pool: an XVA becomes a VM (new, or with its UUID and MACs), a VHD chain
+ * (a full and its deltas, oldest first) becomes a new VDI. Other items (`vm.json`) are read and not written.
+ */
+export class XenServerRestoreTarget implements RestoreTarget {
+  /** What this restore created; filled as it goes. */
+  readonly restored: RestoredObjects = { vms: [], vdis: [] };
+  private conn: XapiConnection | undefined;
+  private srRef: string | undefined;
+  private readonly disks = new Map<string, { ref: string; uuid: string; links: number }>();
+
+  constructor(
+    private readonly options: XenServerRestoreOptions,
+    private readonly ctx: RunContext,
+  ) {}
+
+  async prepare(): Promise<void> {
+    this.conn = await XapiConnection.open(
+      {
+        url: this.options.url,
+        username: this.options.username ?? 'root',
+        password: this.options.password,
+        ...(this.options.allowUnauthorized !== undefined ? { allowUnauthorized: this.options.allowUnauthorized } : {}),
+        ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+      },
+      'TAPIR_E_RESTORE_TARGET',
+    );
+    this.srRef = await this.findSr(this.conn);
+  }
+
+  async write(item: ItemMeta, data: AsyncIterable<Uint8Array> | undefined): Promise<void> {
+    const conn = this.connection();
+    if (data === undefined) return;
+    if (item.path.endsWith('.xva')) return this.importXva(conn, item, data);
+    const link = parseLinkPath(item.path);
+    if (link) return this.importVhd(conn, item, link.disk, data);
+    // vm.json and unknown items: drain, the data is only informative here.
+    for await (const _chunk of data);
+  }
+
+  async finish(): Promise<void> {
+    try {
+      for (const [disk, vdi] of this.disks) this.restored.vdis.push({ disk, ...vdi });
+      for (const vm of this.restored.vms) this.ctx.log.info({ vm: vm.uuid }, `restored VM ${vm.uuid} from ${vm.path}`);
+      for (const vdi of this.restored.vdis)
+        this.ctx.log.info({ vdi: vdi.uuid }, `restored ${vdi.disk} into VDI ${vdi.uuid} (${vdi.links} VHD file(s))`);
+    } finally {
+      await this.conn?.close();
+    }
+  }
+
+  private async importXva(conn: XapiConnection, item: ItemMeta, data: AsyncIterable<Uint8Array>): Promise<void> {
+    const query: Record<string, string> = {};
+    if (this.srRef) query.sr_id = this.srRef;
+    if (this.options.keepIdentity) query.restore = 'true';
+    if (this.options.force) query.force = 'true';
+    const result = await conn.upload('/import', query, data, dataSize(item), `import of ${item.path}`);
+    const refs = Array.isArray(result) ? result.map(String) : [String(result)];
+    for (const ref of refs) {
+      const uuid = await conn.call<string>('VM.get_uuid', ref);
+      this.restored.vms.push({ path: item.path, ref, uuid });
+      if (this.options.start) await conn.callAsync('VM.start', ref, false, false);
+    }
+  }
+
+  private async importVhd(
+    conn: XapiConnection,
+    item: ItemMeta,
+    disk: string,
+    data: AsyncIterable<Uint8Array>,
+  ): Promise<void> {
+    const iterator = data[Symbol.asyncIterator]();
+    const head = await readHead(iterator, VHD_FOOTER);
+    if (head.length < VHD_FOOTER || head.subarray(0, 8).toString('latin1') !== 'conectix') {
+      throw new TapirError('TAPIR_E_FORMAT', `${item.path} is not a VHD file (no conectix footer)`, {
+        item: item.path,
+      });
+    }
+    const size = Number(head.readBigUInt64BE(48));
+    const type = head.readUInt32BE(60);
+    let vdi = this.disks.get(disk);
+    if (type !== VHD_DIFFERENCING) {
+      // A full starts the disk over (a chain may restart at any link).
+      if (vdi) await conn.tryCall(['HANDLE_INVALID'], 'VDI.destroy', vdi.ref);
+      const ref = await conn.call<string>('VDI.create', {
+        name_label: `tapir restore ${disk.split('/').pop() ?? disk}`,
+        name_description: `restored by tapir from ${item.path}`,
+        SR: this.srRef ?? (await this.defaultSr(conn)),
+        virtual_size: size,
+        type: 'user',
+        sharable: false,
+        read_only: false,
+        other_config: {},
+        sm_config: {},
+        tags: [],
+      });
+      vdi = { ref, uuid: await conn.call<string>('VDI.get_uuid', ref), links: 0 };
+      this.disks.set(disk, vdi);
+    } else if (!vdi) {
+      throw new TapirError(
+        'TAPIR_E_SAVE_SET_INCOMPLETE',
+        `${item.path} is a VHD delta but no full VHD of ${disk} came before it`,
+        { item: item.path },
+      );
+    }
+    const body = (async function* () {
+      yield head;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    })();
+    await conn.upload(
+      '/import_raw_vdi',
+      { vdi: vdi.ref, format: type === VHD_FIXED ? 'vhd' : 'vhd' },
+      body,
+      dataSize(item),
+      `import of ${item.path}`,
+    );
+    vdi.links++;
+  }
+
+  private async findSr(conn: XapiConnection): Promise<string | undefined> {
+    const key = this.options.sr;
+    if (!key) return undefined;
+    const byUuid = await conn.tryCall<string>(['UUID_INVALID', 'HANDLE_INVALID'], 'SR.get_by_uuid', key);
+    if (byUuid) return byUuid;
+    const byName = (await conn.call<string[]>('SR.get_by_name_label', key)) ?? [];
+    if (byName.length === 1) return byName[0];
+    throw new TapirError(
+      'TAPIR_E_RESTORE_TARGET',
+      byName.length === 0
+        ? `no SR with UUID or name "${key}"`
+        : `${byName.length} SRs are named "${key}"; name one by UUID`,
+      { sr: key },
+    );
+  }
+
+  private async defaultSr(conn: XapiConnection): Promise<string> {
+    const pools = await conn.call<Record<string, XapiRecord>>('pool.get_all_records');
+    const sr = Object.values(pools)[0]?.default_SR;
+    if (typeof sr !== 'string' || sr === 'OpaqueRef:NULL')
+      throw new TapirError('TAPIR_E_RESTORE_TARGET', 'the pool has no default SR: set sr in the restore target');
+    return sr;
+  }
+
+  private connection(): XapiConnection {
+    if (!this.conn) throw new TapirError('TAPIR_E_RESTORE_TARGET', 'the xenserver restore target was not prepared');
+    return this.conn;
+  }
+}
+
+function dataSize(item: ItemMeta): number | undefined {
+  const size = (item as { dataSize?: unknown }).dataSize;
+  return typeof size === 'number' ? size : undefined;
+}
+
+/** Reads at least `bytes` from the front of an iterator (fewer only at its end). */
+async function readHead(iterator: AsyncIterator<Uint8Array>, bytes: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const next = await iterator.next();
+    if (next.done) break;
+    parts.push(Buffer.from(next.value));
+    length += next.value.length;
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,87 @@
+import type { JSONSchema } from '@tapir/sdk';
+
+/** SEP's four ways to get a consistent VM image (see the plugin README). */
+export type BackupMethod = 'offline' | 'live-memory' | 'quiesced' | 'snapshot';
+
+/** How the VM's data is stored: one XVA of the whole VM, or one VHD per disk (with CBT incrementals). */
+export type ExportFormat = 'xva' | 'vhd';
+
+/** Connection options shared by the source and the restore target. */
+export interface PoolOptions {
+  /** Any pool member, e.g. `https://xen1.example.com`; the master is followed. */
+  url: string;
+  /** @defaultValue root */
+  username?: string;
+  /** Never logged. */
+  password: string;
+  /** Accept self-signed TLS certificates. @defaultValue true */
+  allowUnauthorized?: boolean;
+  /** @defaultValue 30000 */
+  connectTimeoutMs?: number;
+}
+
+/** Options of a `kind: xenserver` source: one VM, one save set per run. */
+export interface XenServerSourceOptions extends PoolOptions {
+  /** The VM's UUID or name label (a name must be unique in the pool). */
+  vm: string;
+  /** @defaultValue snapshot */
+  method?: BackupMethod;
+  /** @defaultValue xva */
+  format?: ExportFormat;
+  /** Host-side compression of an XVA export. tapir's own transforms usually do better. @defaultValue none */
+  compression?: 'none' | 'gzip' | 'zstd';
+  /** VHD format: changed-block tracking and delta exports. @defaultValue true */
+  cbt?: boolean;
+  /** VHD format: start a new chain with a full export after this many deltas. @defaultValue 30 */
+  fullEvery?: number;
+}
+
+/** Options of a `kind: xenserver` restore target. */
+export interface XenServerRestoreOptions extends PoolOptions {
+  /** SR (UUID or name label) for the imported VM or VDIs. @defaultValue the pool's default SR */
+  sr?: string;
+  /** XVA: keep the VM's UUID and MAC addresses (replaces a halted VM with that UUID). @defaultValue false */
+  keepIdentity?: boolean;
+  /** XVA with keepIdentity: replace the VM even when it is running. @defaultValue false */
+  force?: boolean;
+  /** Start the restored VM. @defaultValue false */
+  start?: boolean;
+}
+
+const pool = {
+  url: { type: 'string', pattern: '^https?://', description: 'Any pool member; the master is followed' },
+  username: { type: 'string', minLength: 1, default: 'root' },
+  password: { type: 'string', description: 'Never logged' },
+  allowUnauthorized: { type: 'boolean', default: true },
+  connectTimeoutMs: { type: 'integer', minimum: 100, default: 30000 },
+} as const;
+
+/** JSON Schema of {@link XenServerSourceOptions}. */
+export const sourceSchema: JSONSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url', 'password', 'vm'],
+  properties: {
+    ...pool,
+    vm: { type: 'string', minLength: 1, description: 'VM UUID or unique name label' },
+    method: { enum: ['offline', 'live-memory', 'quiesced', 'snapshot'], default: 'snapshot' },
+    format: { enum: ['xva', 'vhd'], default: 'xva' },
+    compression: { enum: ['none', 'gzip', 'zstd'], default: 'none' },
+    cbt: { type: 'boolean', default: true },
+    fullEvery: { type: 'integer', minimum: 1, default: 30 },
+  },
+};
+
+/** JSON Schema of {@link XenServerRestoreOptions}. */
+export const restoreSchema: JSONSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url', 'password'],
+  properties: {
+    ...pool,
+    sr: { type: 'string', minLength: 1 },
+    keepIdentity: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
+    start: { type: 'boolean', default: false },
+  },
+};
