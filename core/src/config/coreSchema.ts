@@ -23,7 +23,9 @@ export function configSchema(kinds: {
     defs[category] = {
       type: 'object',
       required: ['kind'],
-      properties: { kind: map.size > 0 ? { type: 'string', enum: [...map.keys()].sort() } : { type: 'string', not: {} } },
+      properties: {
+        kind: map.size > 0 ? { type: 'string', enum: [...map.keys()].sort() } : { type: 'string', not: {} },
+      },
       allOf: [...map.entries()].map(([kind, schema]) => ({
         if: { properties: { kind: { const: kind } }, required: ['kind'] },
         then: withKind(schema, kind),
@@ -62,11 +64,14 @@ export function configSchema(kinds: {
           },
         },
       },
+      devices: devicesSchema,
       plugins: {
         type: 'object',
         default: {},
         additionalProperties: false,
-        properties: Object.fromEntries([...kinds.plugins.entries()].map(([name, schema]) => [name, schema ?? { type: 'object' }])),
+        properties: Object.fromEntries(
+          [...kinds.plugins.entries()].map(([name, schema]) => [name, schema ?? { type: 'object' }]),
+        ),
       },
     },
   };
@@ -76,3 +81,64 @@ function withKind(schema: JSONSchema, kind: string): JSONSchema {
   const properties = (schema.properties as Record<string, unknown> | undefined) ?? {};
   return { ...schema, properties: { kind: { const: kind }, ...properties } };
 }
+
+const ISCSI_URL = '^iscsi://[^/]+(/[^/]+(/[0-9]+)?)?/?$';
+
+/** Tape drives and media changers named once, used by `tapir device …` and `tapir tape …` (docs/cli-devices.md). */
+const devicesSchema: JSONSchema = {
+  type: 'object',
+  default: {},
+  propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+  additionalProperties: {
+    type: 'object',
+    required: ['kind', 'url'],
+    properties: {
+      kind: { enum: ['iscsi-changer', 'iscsi-tape'] },
+      url: { type: 'string', pattern: ISCSI_URL },
+    },
+    allOf: [
+      {
+        if: { properties: { kind: { const: 'iscsi-changer' } }, required: ['kind'] },
+        then: {
+          additionalProperties: false,
+          properties: {
+            kind: { const: 'iscsi-changer' },
+            url: { type: 'string', pattern: ISCSI_URL },
+            lun: { type: 'integer', minimum: 0, maximum: 16383 },
+            timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
+            drives: {
+              type: 'object',
+              propertyNames: { pattern: '^[0-9]+$' },
+              additionalProperties: {
+                oneOf: [
+                  { type: 'string', minLength: 1 },
+                  {
+                    type: 'object',
+                    required: ['lun'],
+                    additionalProperties: false,
+                    properties: {
+                      url: { type: 'string', pattern: ISCSI_URL },
+                      lun: { type: 'integer', minimum: 0, maximum: 16383 },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+      {
+        if: { properties: { kind: { const: 'iscsi-tape' } }, required: ['kind'] },
+        then: {
+          additionalProperties: false,
+          properties: {
+            kind: { const: 'iscsi-tape' },
+            url: { type: 'string', pattern: ISCSI_URL },
+            lun: { type: 'integer', minimum: 0, maximum: 16383 },
+            timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
+          },
+        },
+      },
+    ],
+  },
+};

@@ -26,6 +26,37 @@ export interface TapirConfig {
   catalog: { path?: string };
   destinations: Record<string, KindConfig>;
   jobs: Record<string, JobConfig>;
+  /** Tape drives and media changers, by name (`tapir device …`, `tapir tape …`). @defaultValue {} */
+  devices: Record<string, DeviceConfig>;
   /** Plugin-level settings, by plugin name. */
   plugins: Record<string, Record<string, unknown>>;
 }
+
+/** A SCSI media changer reached over iSCSI. */
+export interface IscsiChangerConfig {
+  kind: 'iscsi-changer';
+  /** `iscsi://host[:port]/target-iqn[/lun]`. */
+  url: string;
+  /** The changer's LUN; else the URL's, else the target's only medium changer. */
+  lun?: number;
+  /** Per-command timeout in seconds. @defaultValue 60 */
+  timeoutSeconds?: number;
+  /**
+   * Which drive sits in which drive element, by element address: a configured `iscsi-tape` name, or a LUN (on the
+   * changer's target unless `url` names another). Unlisted elements are matched by the drives' serial numbers.
+   */
+  drives?: Record<string, string | { url?: string; lun: number }>;
+}
+
+/** A tape drive reached over iSCSI. */
+export interface IscsiTapeConfig {
+  kind: 'iscsi-tape';
+  url: string;
+  /** The drive's LUN; else the URL's, else the target's only tape drive. */
+  lun?: number;
+  /** Per-command timeout in seconds. @defaultValue 60 */
+  timeoutSeconds?: number;
+}
+
+/** A device named in the configuration's `devices:` section. */
+export type DeviceConfig = IscsiChangerConfig | IscsiTapeConfig;
