@@ -29,6 +29,7 @@ interface Base {
 export class XenServerSource implements Source {
   readonly object: string;
   private capture: VmCapture | undefined;
+  private readonly cbtWasOff = new Set<string>();
 
   private constructor(
     private readonly conn: XapiConnection,
@@ -124,7 +125,14 @@ export class XenServerSource implements Source {
     for (const disk of disks) {
       const live = liveDisks.find((d) => d.userdevice === disk.userdevice);
       const liveUuid = String(live?.vdi.uuid ?? disk.vdi.snapshot_of ?? disk.vdi.uuid);
-      const chain = yield* this.diskItems(vm, disk, liveUuid, base, chained && !cbtBroken.has(disk.userdevice), ctx);
+      const chain = yield* this.diskItems(
+        vm,
+        disk,
+        liveUuid,
+        cbtBroken.has(disk.userdevice) ? undefined : base,
+        chained,
+        ctx,
+      );
       next.disks[disk.userdevice] = chain;
     }
     if (chained) {
@@ -219,7 +227,12 @@ export class XenServerSource implements Source {
       ctx.log.info({ disk: disk.userdevice, reason }, `disk ${disk.userdevice}: full VHD export because ${reason}`);
       return undefined;
     };
-    if (!base) return full('no base snapshot from an earlier run of this job exists (first run, or it was deleted)');
+    if (!base)
+      return full(
+        this.cbtWasOff.has(disk.userdevice)
+          ? 'changed-block tracking was off on this disk (first run, or someone disabled it)'
+          : 'no base snapshot from an earlier run of this job exists (first run, or it was deleted)',
+      );
     const chain = base.chain.disks[disk.userdevice];
     const baseDisk = base.disks.get(disk.userdevice);
     if (!chain || chain.links.length === 0 || !baseDisk)
@@ -243,6 +256,7 @@ export class XenServerSource implements Source {
     for (const disk of disks) {
       if (disk.vdi.cbt_enabled === true) continue;
       off.add(disk.userdevice);
+      this.cbtWasOff.add(disk.userdevice);
       await this.conn.call('VDI.enable_cbt', disk.vdiRef);
       ctx.log.info(
         { disk: disk.userdevice, vdi: disk.vdi.uuid },
