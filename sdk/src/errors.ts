@@ -26,6 +26,8 @@ export const ErrorCodes = {
   TAPIR_E_ISCSI_PROTOCOL: 'The iSCSI target sent a malformed or unexpected PDU',
   TAPIR_E_ITEM_DAMAGED: 'An item in the save set is damaged',
   TAPIR_E_JOB_NOT_FOUND: 'No job of that name is configured',
+  TAPIR_E_LICENSE_INVALID: 'The licence is not valid for this distribution',
+  TAPIR_E_LICENSE_LIMIT: 'The licence does not cover this use',
   TAPIR_E_NOT_FOUND: 'The requested object does not exist',
   TAPIR_E_NO_MEDIUM: 'The drive holds no medium',
   TAPIR_E_PLUGIN_FAILED: 'A plugin failed',

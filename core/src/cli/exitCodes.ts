@@ -24,6 +24,7 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
     case 'TAPIR_E_PLUGIN_NOT_FOUND':
     case 'TAPIR_E_API_MISMATCH':
     case 'TAPIR_E_JOB_NOT_FOUND':
+    case 'TAPIR_E_LICENSE_INVALID':
       return ExitCode.CONFIG;
     case 'TAPIR_E_VERIFY_FAILED':
     case 'TAPIR_E_ITEM_DAMAGED':
