@@ -147,6 +147,8 @@ export class VmCapture {
   }
 
   private async mark(): Promise<void> {
+    // A VM restored from a tapir XVA may carry the key already, and snapshots copy the VM's other_config.
+    await this.conn.call('VM.remove_from_other_config', this.ref, TEMP_KEY);
     await this.conn.call('VM.add_to_other_config', this.ref, TEMP_KEY, this.ctx.job);
   }
 }

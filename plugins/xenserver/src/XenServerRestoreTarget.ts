@@ -25,6 +25,7 @@ export class XenServerRestoreTarget implements RestoreTarget {
   readonly restored: RestoredObjects = { vms: [], vdis: [] };
   private conn: XapiConnection | undefined;
   private srRef: string | undefined;
+  private metadata: VmMetadata | undefined;
   private readonly disks = new Map<string, { ref: string; uuid: string; links: number }>();
 
   constructor(
@@ -52,8 +53,9 @@ export class XenServerRestoreTarget implements RestoreTarget {
     if (item.path.endsWith('.xva')) return this.importXva(conn, item, data);
     const link = parseLinkPath(item.path);
     if (link) return this.importVhd(conn, item, link.disk, data);
-    // vm.json and unknown items: drain, the data is only informative here.
-    for await (const _chunk of data);
+    const chunks: Buffer[] = [];
+    for await (const chunk of data) chunks.push(Buffer.from(chunk));
+    if (item.path.endsWith('/vm.json')) this.metadata = parseMetadata(Buffer.concat(chunks));
   }
 
   async finish(): Promise<void> {
@@ -72,10 +74,21 @@ export class XenServerRestoreTarget implements RestoreTarget {
     if (this.srRef) query.sr_id = this.srRef;
     if (this.options.keepIdentity) query.restore = 'true';
     if (this.options.force) query.force = 'true';
-    const result = await conn.upload('/import', query, data, dataSize(item), `import of ${item.path}`);
+    // A snapshot's export carries the snapshot's UUID: to restore the VM's own, ova.xml is given the VM's UUID
+    // (same length, so the tar stays valid). vm.json comes before vm.xva in the save set.
+    const meta = this.metadata;
+    const rename =
+      this.options.keepIdentity && meta && meta.captureUuid !== meta.vmUuid
+        ? { from: meta.captureUuid, to: meta.vmUuid }
+        : undefined;
+    const body = rewriteOvaXml(data, rename);
+    const result = await conn.upload('/import', query, body, dataSize(item), `import of ${item.path}`);
     const refs = Array.isArray(result) ? result.map(String) : [String(result)];
     for (const ref of refs) {
       const uuid = await conn.call<string>('VM.get_uuid', ref);
+      // The export of a snapshot imports as a template; the restored machine is a VM again.
+      if ((await conn.call<boolean>('VM.get_is_a_template', ref)) === true)
+        await conn.call('VM.set_is_a_template', ref, false);
       this.restored.vms.push({ path: item.path, ref, uuid });
       if (this.options.start) await conn.callAsync('VM.start', ref, false, false);
     }
@@ -181,4 +194,48 @@ async function readHead(iterator: AsyncIterator<Uint8Array>, bytes: number): Pro
     length += next.value.length;
   }
   return Buffer.concat(parts);
+}
+
+/** What the restore needs from `vm.json`. */
+interface VmMetadata {
+  vmUuid: string;
+  captureUuid: string;
+}
+
+function parseMetadata(data: Buffer): VmMetadata | undefined {
+  try {
+    const doc = JSON.parse(data.toString('utf8')) as { vm?: { uuid?: unknown }; capture?: { uuid?: unknown } };
+    const vmUuid = doc.vm?.uuid;
+    const captureUuid = doc.capture?.uuid;
+    return typeof vmUuid === 'string' && typeof captureUuid === 'string' && vmUuid.length === captureUuid.length
+      ? { vmUuid, captureUuid }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rewrites the first tar member, `ova.xml`, in place (every change keeps its length): the snapshot flags are cleared,
+ * since the export of a snapshot would otherwise import as a snapshot template, and `rename` swaps a UUID.
+ */
+async function* rewriteOvaXml(
+  data: AsyncIterable<Uint8Array>,
+  rename: { from: string; to: string } | undefined,
+): AsyncGenerator<Uint8Array> {
+  const iterator = data[Symbol.asyncIterator]();
+  let head = await readHead(iterator, 512);
+  const name = head.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
+  const size = parseInt(head.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+  if (name === 'ova.xml' && head.length >= 512) {
+    const end = 512 + size;
+    if (head.length < end) head = Buffer.concat([head, await readHead(iterator, end - head.length)]);
+    let xml = head.subarray(512, end).toString('utf8');
+    if (rename) xml = xml.split(rename.from).join(rename.to);
+    xml = xml.replace(/(<name>(?:is_a_snapshot|is_a_template)<\/name>\s*<value>\s*<boolean>)1(<\/boolean>)/g, '$10$2');
+    const replaced = Buffer.from(xml, 'utf8');
+    if (replaced.length === size) replaced.copy(head, 512);
+  }
+  yield head;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
 }
