@@ -20,5 +20,6 @@ export function createTapirHooks(): TapirHooks {
     saveSetEnd: new AsyncSeriesHook(['event']),
     runEnd: new AsyncSeriesHook(['event']),
     runFailure: new AsyncSeriesHook(['event']),
+    media: new AsyncSeriesHook(['event']),
   }) as TapirHooks;
 }

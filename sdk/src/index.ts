@@ -18,3 +18,4 @@ export type * from './types/events.js';
 export type * from './types/hooks.js';
 export type * from './types/plugin.js';
 export type * from './types/schema.js';
+export type * from './types/media.js';

@@ -86,6 +86,25 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropTable(t).execute();
     },
   },
+  '0002_media_usage': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('media')
+        .addColumn('files', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('media')
+        .addColumn('bytes', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('media').addColumn('last_written', 'text').execute();
+      await db.schema.alterTable('media').addColumn('location', 'text').execute();
+      await db.schema.alterTable('media').addColumn('retain_until', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const c of ['files', 'bytes', 'last_written', 'location', 'retain_until'])
+        await db.schema.alterTable('media').dropColumn(c).execute();
+    },
+  },
 };
 
 /** Supplies the migrations above to Kysely's migrator. */

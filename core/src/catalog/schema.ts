@@ -61,6 +61,11 @@ export interface MediumTable {
   pool: string | null;
   state: string;
   created_at: string;
+  files: number;
+  bytes: number;
+  last_written: string | null;
+  location: string | null;
+  retain_until: string | null;
 }
 
 export interface ExtentTable {

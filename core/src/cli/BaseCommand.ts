@@ -76,6 +76,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       configFile: resolveConfigFile(this.home, this.flags.config),
       packages: pluginPackages(this.config),
       requireConfig,
+      licenseKeys: (this.config.pjson as { tapir?: { licenseKeys?: Record<string, string> } }).tapir?.licenseKeys ?? {},
       ...(this.flags['log-level'] ? { logLevel: this.flags['log-level'] } : {}),
     });
     return this.env;

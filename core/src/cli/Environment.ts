@@ -7,6 +7,8 @@ import { configSchema } from '../config/coreSchema.js';
 import { readConfigFile, validateConfig } from '../config/loadConfig.js';
 import type { TapirConfig } from '../config/types.js';
 import { PluginHost, type PluginPackage } from '../host/PluginHost.js';
+import { LicenseStore } from '../licensing/LicenseStore.js';
+import type { RunServices } from '../run/runContext.js';
 import { corePlugin } from './builtins.js';
 import { createLogger } from './logger.js';
 
@@ -19,6 +21,9 @@ export interface Environment {
   /** The validated configuration; an empty one when the file does not exist and the command does not need it. */
   config: TapirConfig;
   catalog: Catalog;
+  licenses: LicenseStore;
+  /** What runs hand to plugins (media records, licence counts, events), with the command's cancellation signal. */
+  services(signal: AbortSignal): RunServices;
   close(): Promise<void>;
 }
 
@@ -41,6 +46,8 @@ export async function openEnvironment(args: {
   /** When true, a missing configuration file is an error. */
   requireConfig: boolean;
   logLevel?: string;
+  /** Public keys the distribution trusts for licences (`package.json#tapir.licenseKeys` of the CLI root). */
+  licenseKeys?: Record<string, string>;
 }): Promise<Environment> {
   const log = createLogger(args.home, args.logLevel);
   const host = new PluginHost(log);
@@ -62,6 +69,7 @@ export async function openEnvironment(args: {
   });
   const config = validateConfig(raw, schema, args.configFile);
   const catalog = await CatalogImpl.open(config.catalog.path ?? join(args.home, 'catalog.db'));
+  const licenses = new LicenseStore(args.home, args.licenseKeys ?? {});
   return {
     home: args.home,
     configFile: args.configFile,
@@ -69,6 +77,8 @@ export async function openEnvironment(args: {
     host,
     config,
     catalog,
+    licenses,
+    services: (signal) => ({ host, catalog, log, signal, licenses, home: args.home }),
     async close() {
       await catalog.close();
       log.flush?.();

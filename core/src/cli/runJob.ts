@@ -14,7 +14,7 @@ export async function runWithProgress(
 ): Promise<RunEndEvent> {
   const stop = showProgress(env.host.hooks, interactive);
   try {
-    return await runBackup(spec, { host: env.host, catalog: env.catalog, log: env.log, signal });
+    return await runBackup(spec, env.services(signal));
   } finally {
     stop();
   }

@@ -27,7 +27,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
     try {
       const tree = join(work, 'sample');
       await makeSampleTree(tree, this.flags.files);
-      const ctx = { host: env.host, catalog: env.catalog, log: env.log, signal: this.signal };
+      const ctx = env.services(this.signal);
       const full = await runBackup(
         {
           job: 'demo',

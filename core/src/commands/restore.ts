@@ -28,7 +28,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
         target: { kind: 'files', path: this.flags.to, overwrite: this.flags.overwrite },
         items: this.flags.item ?? [],
       },
-      { host: env.host, catalog: env.catalog, log: env.log, signal: this.signal },
+      env.services(this.signal),
     );
     this.log(
       `restored ${result.items} items (${formatBytes(result.bytes)}) of save set ${result.saveSet} to ${this.flags.to}`,

@@ -33,7 +33,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     if (ids.length === 0) this.error('name a save set, or use --all', { exit: ExitCode.USAGE });
     const results: VerifyResult[] = [];
     for (const id of ids) {
-      const r = await runVerify(id, { host: env.host, catalog: env.catalog, log: env.log, signal: this.signal });
+      const r = await runVerify(id, env.services(this.signal));
       results.push(r);
       this.log(`${r.saveSet}: ${r.ok ? 'ok' : 'DAMAGED'} (${r.verified} items verified)`);
       for (const d of r.damaged) this.log(`  damaged: ${d.path}: ${d.reason}`);

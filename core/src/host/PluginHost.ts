@@ -85,7 +85,7 @@ export class PluginHost {
         },
       });
     }
-    for (const name of ['runStart', 'item', 'progress', 'saveSetEnd', 'runEnd', 'runFailure'] as const) {
+    for (const name of ['runStart', 'item', 'progress', 'saveSetEnd', 'runEnd', 'runFailure', 'media'] as const) {
       this.observe(this.hooks[name] as unknown as Hook<any, any>, name);
     }
   }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   type BackupLevel,
   type Destination,
-  type Logger,
   type RunContext,
   type RunEndEvent,
   type RunWarning,
@@ -27,6 +26,7 @@ import { SaveSetEncoder } from '../pipeline/SaveSetEncoder.js';
 import { TAPIR_VERSION } from '../version.js';
 import { abortError, asTapirError, attempt, attributed } from './attribution.js';
 import { ManifestSpool } from './ManifestSpool.js';
+import { runContext, type RunServices } from './runContext.js';
 import { openDestination, splitKind } from './kinds.js';
 
 /** Hash of item plaintext: BLAKE2b-512 runs ~1.9× faster than SHA-256 on CPUs without SHA extensions (ADR 0002). */
@@ -44,11 +44,7 @@ export interface BackupSpec {
 }
 
 /** What a backup run's environment provides. */
-export interface RunEnvironment {
-  host: PluginHost;
-  catalog: Catalog;
-  log: Logger;
-  signal: AbortSignal;
+export interface RunEnvironment extends RunServices {
   segmentSize?: number;
 }
 
@@ -63,15 +59,10 @@ const PROGRESS_EVERY_MS = 200;
 export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<RunEndEvent> {
   const { host, catalog, log } = env;
   const warnings: RunWarning[] = [];
-  const ctx: RunContext = {
-    job: spec.job,
-    signal: env.signal,
-    log,
-    warn: (w) => {
-      warnings.push(w);
-      log.warn({ warning: w }, w.message);
-    },
-  };
+  const ctx: RunContext = runContext(spec.job, env, (w) => {
+    warnings.push(w);
+    log.warn({ warning: w }, w.message);
+  });
 
   // Resolve every kind before anything is written: a typo fails here, with nothing half-done.
   const sourceKinds = spec.sources.map((s) => ({ config: s, provided: host.require('sources', s.kind) }));

@@ -1,12 +1,13 @@
 import picomatch from 'picomatch';
-import { type Extent, type Logger, type RestoreTarget, type RunContext, type RunWarning, TapirError } from '@tapir/sdk';
-import type { Catalog, SaveSetRecord } from '../catalog/Catalog.js';
+import { type Extent, type RestoreTarget, type RunContext, type RunWarning, TapirError } from '@tapir/sdk';
+import type { SaveSetRecord } from '../catalog/Catalog.js';
 import type { KindConfig } from '../config/types.js';
 import type { ManifestItem } from '../format/saveSetFormat.js';
 import type { PluginHost } from '../host/PluginHost.js';
 import { type DamagedItem, decodeSaveSet } from '../pipeline/SaveSetDecoder.js';
 import { decoderFor } from './decoders.js';
 import { attempt } from './attribution.js';
+import { runContext, type RunServices } from './runContext.js';
 import { openDestination, splitKind } from './kinds.js';
 
 /** What a restore did. */
@@ -31,10 +32,7 @@ export interface RestoreRequest {
  * Restores a save set — for an incremental, the tree as it was at that run — reading each save set of its chain
  * once, oldest first. Damaged items are reported and left out; the other items are restored.
  */
-export async function runRestore(
-  request: RestoreRequest,
-  env: { host: PluginHost; catalog: Catalog; log: Logger; signal: AbortSignal },
-): Promise<RestoreResult> {
+export async function runRestore(request: RestoreRequest, env: RunServices): Promise<RestoreResult> {
   const { host, catalog, log } = env;
   const warnings: RunWarning[] = [];
   const chain = await catalog.chain(request.saveSet);
@@ -48,7 +46,7 @@ export async function runRestore(
       );
     }
   }
-  const ctx: RunContext = { job: saveSet.job, signal: env.signal, log, warn: (w) => warnings.push(w) };
+  const ctx: RunContext = runContext(saveSet.job, env, (w) => warnings.push(w));
   const selected = select(await catalog.listItems({ saveSet: saveSet.id }), request.items ?? []);
   if (request.items?.length && selected.length === 0) {
     throw new TapirError('TAPIR_E_NOT_FOUND', `no item of save set ${saveSet.id} matches ${request.items.join(', ')}`, {

@@ -1,9 +1,8 @@
-import type { Logger, RunContext } from '@tapir/sdk';
-import type { Catalog } from '../catalog/Catalog.js';
+import type { RunContext } from '@tapir/sdk';
 import type { ManifestItem } from '../format/saveSetFormat.js';
-import type { PluginHost } from '../host/PluginHost.js';
 import type { DamagedItem } from '../pipeline/SaveSetDecoder.js';
 import { readSaveSet } from './restoreRun.js';
+import { runContext, type RunServices } from './runContext.js';
 
 /** What verifying a save set found. */
 export interface VerifyResult {
@@ -21,11 +20,8 @@ export interface VerifyResult {
  * Re-reads a save set from its medium and checks every item stored in it against its hash, and the archive's own
  * manifest against the catalog, without restoring anything.
  */
-export async function runVerify(
-  saveSetId: string,
-  env: { host: PluginHost; catalog: Catalog; log: Logger; signal: AbortSignal },
-): Promise<VerifyResult> {
-  const { host, catalog, log } = env;
+export async function runVerify(saveSetId: string, env: RunServices): Promise<VerifyResult> {
+  const { host, catalog } = env;
   const record = await catalog.findSaveSet(saveSetId);
   const problems: string[] = [];
   if (record.status !== 'complete')
@@ -34,7 +30,7 @@ export async function runVerify(
   const own = new Map<string, ManifestItem>(
     items.filter((i) => i.hash && (i.dataSaveSet ?? record.id) === record.id).map((i) => [i.path, i]),
   );
-  const ctx: RunContext = { job: record.job, signal: env.signal, log, warn: () => {} };
+  const ctx: RunContext = runContext(record.job, env, () => {});
   let result;
   try {
     result = await readSaveSet(host, record, await catalog.extents(record.id), own, ctx, async (_item, data) => {

@@ -17,6 +17,8 @@ export interface RunWarning {
   item?: string;
 }
 
+import type { LicenseView, MediaEvent, MediaStore } from './media.js';
+
 /** Context given to every plugin call made during a run. */
 export interface RunContext {
   /** The job's name. */
@@ -26,4 +28,12 @@ export interface RunContext {
   log: Logger;
   /** Reports a warning; the run goes on and its result lists the warning. */
   warn(warning: RunWarning): void;
+  /** The catalog's media records (destinations with removable media). Provided by tapir for runs. */
+  media?: MediaStore;
+  /** Licensed feature counts. Provided by tapir for runs. */
+  licenses?: LicenseView;
+  /** Tells notifiers about a media event (tape full, tape needed, cleaning needed). */
+  emit?(event: MediaEvent): Promise<void>;
+  /** The tapir home directory (locks, state). */
+  home?: string;
 }

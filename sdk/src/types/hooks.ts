@@ -10,6 +10,7 @@ import type {
   RunStartEvent,
   SaveSetEndEvent,
 } from './events.js';
+import type { MediaEvent } from './media.js';
 import type { NotifierKind } from './notifier.js';
 import type { RestoreTargetKind, SourceKind } from './source.js';
 import type { TransformKind } from './transform.js';
@@ -51,4 +52,6 @@ export interface TapirHooks {
   readonly runEnd: AsyncSeriesHook<[event: RunEndEvent]>;
   /** The run failed. */
   readonly runFailure: AsyncSeriesHook<[event: RunFailureEvent]>;
+  /** A medium event: tape full, tape needed, cleaning needed, labelled. */
+  readonly media: AsyncSeriesHook<[event: MediaEvent]>;
 }

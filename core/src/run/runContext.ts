@@ -1,0 +1,32 @@
+import type { Logger, RunContext, RunWarning } from '@tapir/sdk';
+import type { Catalog } from '../catalog/Catalog.js';
+import { CatalogMediaStore } from '../catalog/CatalogMediaStore.js';
+import type { PluginHost } from '../host/PluginHost.js';
+import type { LicenseStore } from '../licensing/LicenseStore.js';
+
+/** The services a run hands to plugins: media records, licence counts, media events, home. */
+export interface RunServices {
+  host: PluginHost;
+  catalog: Catalog;
+  log: Logger;
+  signal: AbortSignal;
+  licenses?: LicenseStore;
+  home?: string;
+}
+
+/** Builds the {@link RunContext} plugins get during a run. */
+export function runContext(job: string, env: RunServices, warn: (w: RunWarning) => void): RunContext {
+  return {
+    job,
+    signal: env.signal,
+    log: env.log,
+    warn,
+    media: new CatalogMediaStore(env.catalog),
+    ...(env.licenses ? { licenses: env.licenses } : {}),
+    ...(env.home ? { home: env.home } : {}),
+    emit: async (event) => {
+      env.log.info({ media: event }, event.message);
+      await env.host.hooks.media.promise(event);
+    },
+  };
+}
