@@ -63,6 +63,7 @@ export async function openEnvironment(args: {
   const schema = configSchema({
     sources: host.schemas('sources'),
     destinations: host.schemas('destinations'),
+    restoreTargets: host.schemas('restoreTargets'),
     transforms: host.schemas('transforms'),
     notifiers: host.schemas('notifiers'),
     plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])),

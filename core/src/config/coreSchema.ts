@@ -4,6 +4,7 @@ import type { JSONSchema } from '@tapir/sdk';
 export function configSchema(kinds: {
   sources: Map<string, JSONSchema>;
   destinations: Map<string, JSONSchema>;
+  restoreTargets: Map<string, JSONSchema>;
   transforms: Map<string, JSONSchema>;
   notifiers: Map<string, JSONSchema>;
   plugins: Map<string, JSONSchema | undefined>;
@@ -17,6 +18,7 @@ export function configSchema(kinds: {
   for (const [category, map] of Object.entries({
     source: kinds.sources,
     destination: kinds.destinations,
+    restoreTarget: kinds.restoreTargets,
     transform: kinds.transforms,
     notifier: kinds.notifiers,
   })) {
@@ -47,6 +49,8 @@ export function configSchema(kinds: {
         default: {},
       },
       destinations: { type: 'object', additionalProperties: { $ref: '#/$defs/destination' }, default: {} },
+      /** Named restore targets for `tapir restore --target <name>` (secrets stay out of the command line). */
+      restoreTargets: { type: 'object', additionalProperties: { $ref: '#/$defs/restoreTarget' }, default: {} },
       jobs: {
         type: 'object',
         default: {},

@@ -97,3 +97,16 @@ function danglingDestinations(config: TapirConfig): ConfigProblem[] {
       message: `no destination named "${String(job.destination)}"; defined: ${Object.keys(config.destinations).join(', ') || '(none)'}`,
     }));
 }
+
+/** Validates one kind's options (given on the command line) against its schema; problems are named with `label`. */
+export function validateOptions(
+  schema: JSONSchema,
+  options: Record<string, unknown>,
+  label: string,
+): Record<string, unknown> {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  const validate = ajv.compile(schema);
+  const value = structuredClone(options);
+  if (validate(value)) return value;
+  throw invalid(label, explain(validate.errors ?? []));
+}

@@ -25,6 +25,8 @@ export interface TapirConfig {
   version: 1;
   catalog: { path?: string };
   destinations: Record<string, KindConfig>;
+  /** Named restore targets (`tapir restore --target <name>`). */
+  restoreTargets: Record<string, KindConfig>;
   jobs: Record<string, JobConfig>;
   /** Tape drives and media changers, by name (`tapir device …`, `tapir tape …`). @defaultValue {} */
   devices: Record<string, DeviceConfig>;
