@@ -65,7 +65,7 @@ export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<
   });
 
   // Resolve every kind before anything is written: a typo fails here, with nothing half-done.
-  const sourceKinds = spec.sources.map((s) => ({ config: s, provided: host.require('sources', s.kind) }));
+  const sourceKinds = await expandSources(host, spec.sources, ctx);
   const transformKinds = spec.transforms
     .map((t) => ({ config: t, provided: host.require('transforms', t.kind) }))
     .sort((a, b) => a.provided.value.stage - b.provided.value.stage);
@@ -332,6 +332,20 @@ async function findParent(catalog: Catalog, spec: BackupSpec, object: string) {
   if (spec.level === 'full') return undefined;
   if (spec.level === 'differential') return catalog.latestComplete(spec.job, object, 'full');
   return catalog.latestComplete(spec.job, object);
+}
+
+/** Every configured source, split by its kind's `expand` (one save set per VM, database, …). */
+async function expandSources(host: PluginHost, sources: KindConfig[], ctx: RunContext) {
+  const out: Array<{ config: KindConfig; provided: ReturnType<PluginHost['require']> }> = [];
+  for (const config of sources) {
+    const provided = host.require('sources', config.kind);
+    const kind = provided.value as import('@tapir/sdk').SourceKind;
+    const expanded = kind.expand
+      ? await attempt(provided.plugin, 'source.expand', () => kind.expand!(splitKind(config), ctx))
+      : [splitKind(config)];
+    for (const options of expanded) out.push({ config: { ...options, kind: config.kind }, provided });
+  }
+  return out;
 }
 
 /** Save sets whose writer was killed: mark them failed and let their destination remove what they left. */

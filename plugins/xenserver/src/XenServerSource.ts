@@ -43,6 +43,14 @@ export class XenServerSource implements Source {
 
   /** Logs in and finds the VM, so that the save set's object is known before anything is read. */
   static async open(options: XenServerSourceOptions): Promise<XenServerSource> {
+    const wanted = options.vm;
+    if (wanted === undefined) {
+      // `vms` is split into one source per VM by the kind's expand(); a source opened directly needs `vm`.
+      throw new TapirError(
+        'TAPIR_E_CONFIG_INVALID',
+        'a xenserver source opens one VM: give `vm` (tapir splits `vms` into one source per VM)',
+      );
+    }
     const conn = await XapiConnection.open(
       {
         url: options.url,
@@ -54,7 +62,7 @@ export class XenServerSource implements Source {
       'TAPIR_E_SOURCE_UNAVAILABLE',
     );
     try {
-      const vm = await findVm(conn, options.vm);
+      const vm = await findVm(conn, wanted);
       return new XenServerSource(conn, vm.uuid, {
         method: options.method ?? 'snapshot',
         format: options.format ?? 'xva',

@@ -22,6 +22,7 @@ const xenserverSource: SourceKind<XenServerSourceOptions> = {
   kind: 'xenserver',
   schema: sourceSchema,
   create: (options) => XenServerSource.open(options),
+  expand: ({ vms, ...options }) => (vms ? vms.map((vm) => ({ ...options, vm })) : [options]),
 };
 
 const xenserverRestoreTarget: RestoreTargetKind<XenServerRestoreOptions> = {

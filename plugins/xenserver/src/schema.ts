@@ -23,7 +23,9 @@ export interface PoolOptions {
 /** Options of a `kind: xenserver` source: one VM, one save set per run. */
 export interface XenServerSourceOptions extends PoolOptions {
   /** The VM's UUID or name label (a name must be unique in the pool). */
-  vm: string;
+  vm?: string;
+  /** Several VMs: the source is split into one per VM, each its own save set (bounded by the job's `streams`). */
+  vms?: string[];
   /** @defaultValue snapshot */
   method?: BackupMethod;
   /** @defaultValue xva */
@@ -60,10 +62,18 @@ const pool = {
 export const sourceSchema: JSONSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['url', 'password', 'vm'],
+  required: ['url', 'password'],
+  oneOf: [{ required: ['vm'] }, { required: ['vms'] }],
   properties: {
     ...pool,
     vm: { type: 'string', minLength: 1, description: 'VM UUID or unique name label' },
+    vms: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+      description: 'several VMs, one save set each',
+    },
     method: { enum: ['offline', 'live-memory', 'quiesced', 'snapshot'], default: 'snapshot' },
     format: { enum: ['xva', 'vhd'], default: 'xva' },
     compression: { enum: ['none', 'gzip', 'zstd'], default: 'none' },

@@ -25,6 +25,11 @@ export interface SourceKind<O = Record<string, unknown>> {
   schema: JSONSchema;
   /** Opens the source for a run. */
   create(options: O, ctx: RunContext): Source | Promise<Source>;
+  /**
+   * Splits one configured source into several, each opened by {@link SourceKind.create} and stored as its own save
+   * set — e.g. `vms: [a, b]` into one source per VM. Called once per run, before anything is written.
+   */
+  expand?(options: O, ctx: RunContext): O[] | Promise<O[]>;
 }
 
 /** Where restore writes items. */
