@@ -33,7 +33,21 @@ export function startCli(args: string[], options: { home: string; env?: Record<s
 
 /** Runs the tapir CLI to completion. */
 export function cli(args: string[], options: { home: string; env?: Record<string, string> }): Promise<CliResult> {
-  const child = startCli(args, options);
+  return collect(startCli(args, options));
+}
+
+/** Runs another CLI script (e.g. a vendor distribution's bin) to completion. */
+export function runScript(script: string, args: string[], env: Record<string, string>): Promise<CliResult> {
+  return collect(
+    spawn(process.execPath, [script, ...args], {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** Waits for a child and gathers its output, parsing stdout as JSON when it is JSON. */
+function collect(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,8 +1,7 @@
 import { readFile, mkdir, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, REPO, scratch, type CliResult } from '../helpers/cli.js';
+import { cli, REPO, runScript, scratch, type CliResult } from '../helpers/cli.js';
 
 /**
  * A vendor distribution, built as a vendor would: its own package (name, bin, oclif config) that depends on tapir's
@@ -36,28 +35,6 @@ async function makeVendorDistribution(dir: string, publicKey: string): Promise<s
   await copyFile(join(REPO, 'bin/run.js'), join(dir, 'bin/run.js'));
   await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   return join(dir, 'bin/run.js');
-}
-
-function runBin(bin: string, args: string[], home: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [bin, ...args, '--json'], {
-    env: { ...process.env, TAPIR_HOME: home, ACME_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) =>
-    child.on('close', (code, signal) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, signal, stdout, stderr, json });
-    }),
-  );
 }
 
 describe("licences: Ed25519-signed, verified against the distribution's keys", () => {
@@ -96,7 +73,7 @@ describe("licences: Ed25519-signed, verified against the distribution's keys", (
       join(s.dir, 'acme'),
       await readFile(join(keys(), 'license-public.pem'), 'utf8'),
     );
-    acme = (args) => runBin(bin, args, join(s.dir, 'acme-home'));
+    acme = (args) => runScript(bin, [...args, '--json'], { TAPIR_HOME: join(s.dir, 'acme-home') });
   });
   afterAll(() => s.dispose());
 

@@ -1,7 +1,7 @@
 /**
  * Constants and types of the tapir save-set format, version 1 (see docs/format/save-set-v1.md).
  */
-import type { BackupLevel, StoredItem, TransformDescriptor } from '@tapir/sdk';
+import type { SaveSetInfo, StoredItem, TransformDescriptor } from '@tapir/sdk';
 
 export const FORMAT_NAME = 'tapir-saveset';
 export const FORMAT_VERSION = 1;
@@ -14,16 +14,10 @@ export const DEFAULT_SEGMENT_SIZE = 32 << 20;
 /** Prefix of the manifest members' names. */
 export const MANIFEST_PREFIX = `${META_DIR}/manifest.`;
 
-/** The save-set header: the first member. */
-export interface SaveSetHeader {
+/** The save-set header: the first member. It says what the destination was told, and how to read the rest. */
+export interface SaveSetHeader extends SaveSetInfo {
   format: typeof FORMAT_NAME;
   version: typeof FORMAT_VERSION;
-  id: string;
-  job: string;
-  object: string;
-  level: BackupLevel;
-  parent?: string;
-  startedAt: string;
   /** Algorithm of item hashes, e.g. `blake2b512`. */
   hash: string;
   /** Transforms applied to item data, in encode order. */
