@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   type Destination,
@@ -124,6 +124,16 @@ export class DiskDestination implements Destination {
 
   async remove(extents: Extent[]): Promise<void> {
     for (const e of extents) await rm(join(this.dir, String(e.location.file)), { force: true });
+  }
+
+  async list(): Promise<Extent[][]> {
+    const names = (await readdir(this.dir).catch(() => [] as string[]))
+      .filter((n) => /^[0-9a-f-]{36}\.tar$/.test(n))
+      .sort();
+    const out: Extent[][] = [];
+    for (const name of names)
+      out.push([{ sequence: 0, location: { file: name }, bytes: (await stat(join(this.dir, name))).size }]);
+    return out;
   }
 
   async discard(saveSetId: string): Promise<void> {

@@ -41,6 +41,11 @@ export interface Destination {
    * save sets the catalog found abandoned; must succeed when nothing is left.
    */
   discard?(saveSetId: string, ctx: RunContext): Promise<void>;
+  /**
+   * Lists the save sets stored here, each as the extents to {@link Destination.open} it with, so that tapir can
+   * rebuild its catalog from the media (`tapir catalog rebuild`). Incomplete ones may be listed: tapir checks.
+   */
+  list?(ctx: RunContext): Promise<Extent[][]>;
   /** Releases the destination's resources. */
   close?(): Promise<void>;
 }
