@@ -1,0 +1,415 @@
+import { isCleaningCartridge, type ElementStatus, type TapeDrive } from '@tapir/devices';
+import { TapirError, type MediumRecord, type RunContext } from '@tapir/sdk';
+import type { Mount, MountedTape } from './Mount.js';
+import type { ResolvedTapeOptions } from './options.js';
+import { ResourceLock } from './ResourceLock.js';
+import { SLOT_FEATURE, describeRange, type LicensedInventory, type TapeLibrary } from './TapeLibrary.js';
+import { LABEL_BLOCK_BYTES, decodeLabel, encodeLabel, type VolumeLabel } from './VolumeLabel.js';
+
+const WRITER = 'tapir 0.1.0';
+
+/** A tape the pool may write, as found in a licensed slot. */
+interface Candidate {
+  barcode: string;
+  slot: number;
+  record: MediumRecord | undefined;
+}
+
+/** The tapes a pool can write now, and what stands in the way of the others. */
+export interface PoolCandidates {
+  /** Append tapes of the pool first, then scratch tapes, each in slot order. */
+  writable: Candidate[];
+  /** Tapes that would be writable but sit in slots the licence does not cover. */
+  unlicensed: Candidate[];
+  /** `TAPE0001L6 full`, … for the error message. */
+  seen: string[];
+}
+
+/**
+ * Reserves drives and tapes, picks tapes from the pool, labels scratch tapes, loads and unloads. Every lock taken
+ * here is released by {@link TapeMounts.release}.
+ */
+export class TapeMounts {
+  constructor(
+    readonly library: TapeLibrary,
+    private readonly options: ResolvedTapeOptions,
+  ) {}
+
+  /** Reserves a free drive (waiting up to `reserveTimeoutSeconds`), emptied of any tape a killed run left in it. */
+  async reserveDrive(ctx: RunContext): Promise<Mount> {
+    const elements = await this.library.driveElements();
+    const names = elements.map((e) => this.driveResource(e));
+    const lock = await ResourceLock.acquireAny(ResourceLock.directory(ctx.home), names, {
+      job: ctx.job,
+      timeoutSeconds: this.options.reserveTimeoutSeconds,
+      log: ctx.log,
+      signal: ctx.signal,
+      what: `drive of ${this.library.name}`,
+    });
+    const element = elements[names.indexOf(lock.resource)]!;
+    try {
+      const drive = await this.library.drive(element);
+      const mount: Mount = { element, drive, lock };
+      await this.clearDrive(mount, ctx);
+      return mount;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /** Unloads the mount's tape (if any) and gives up the drive. */
+  async release(mount: Mount, ctx: RunContext): Promise<void> {
+    try {
+      await this.unmount(mount, ctx);
+    } finally {
+      await mount.lock.release();
+    }
+  }
+
+  /** Puts the mount's tape back into its slot and releases it. */
+  async unmount(mount: Mount, ctx: RunContext): Promise<void> {
+    const tape = mount.tape;
+    if (!tape) return;
+    try {
+      await this.library.unload(mount.element, tape.slot);
+      const record = await ctx.media?.get(tape.barcode);
+      if (record) await ctx.media?.put({ ...record, location: `slot ${tape.slot}` });
+    } finally {
+      mount.tape = undefined;
+      await tape.lock.release();
+    }
+  }
+
+  /** What the pool could write now, from a fresh inventory and the media records. */
+  async candidates(ctx: RunContext, exclude: ReadonlySet<string> = new Set()): Promise<PoolCandidates> {
+    const inv = await this.library.inventory();
+    return this.classify(inv, ctx, exclude);
+  }
+
+  /**
+   * Loads a writable tape of the pool into the mount's drive, positioned at end of data: an `append` tape of the pool,
+   * else a scratch tape, which is labelled into the pool. Tapes that turn out not to be what the catalog says are
+   * recorded as such and skipped.
+   */
+  async mountWritable(mount: Mount, ctx: RunContext, exclude: Set<string>): Promise<MountedTape> {
+    const deadline = Date.now() + this.options.reserveTimeoutSeconds * 1000;
+    let told = false;
+    for (;;) {
+      const found = await this.candidates(ctx, exclude);
+      if (found.writable.length === 0) {
+        await ctx.emit?.({
+          type: 'media',
+          event: 'needed',
+          device: this.library.name,
+          message: `pool ${this.options.pool} needs a writable tape in ${this.library.name}`,
+        });
+        throw this.noTapeError(found);
+      }
+      for (const c of found.writable) {
+        const lock = await ResourceLock.tryAcquire(
+          ResourceLock.directory(ctx.home),
+          this.tapeResource(c.barcode),
+          ctx.job,
+        );
+        if (!lock) continue;
+        let loaded = false;
+        try {
+          ctx.log.info(
+            { barcode: c.barcode, slot: c.slot, drive: mount.element },
+            `loading ${c.barcode} from slot ${c.slot} into drive ${mount.element}`,
+          );
+          await this.library.load(c.slot, mount.element);
+          loaded = true;
+          const tape = await this.prepareForWriting(mount.drive, mount.element, c, lock, ctx);
+          if (tape) {
+            mount.tape = tape;
+            return tape;
+          }
+          exclude.add(c.barcode);
+          await this.library.unload(mount.element, c.slot);
+          loaded = false;
+          await lock.release();
+        } catch (error) {
+          if (loaded) await this.library.unload(mount.element, c.slot).catch(() => {});
+          await lock.release();
+          throw error;
+        }
+      }
+      if (found.writable.every((c) => exclude.has(c.barcode))) continue;
+      // Every candidate is in use by another job.
+      if (Date.now() >= deadline)
+        throw new TapirError(
+          'TAPIR_E_DEVICE_TIMEOUT',
+          `every writable tape of pool ${this.options.pool} was in use by other jobs for ${this.options.reserveTimeoutSeconds} s (reserveTimeoutSeconds)`,
+          { pool: this.options.pool },
+        );
+      if (!told) {
+        told = true;
+        ctx.log.info(
+          { pool: this.options.pool },
+          `waiting for a tape of pool ${this.options.pool}: all are in use by other jobs`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /**
+   * Loads a tape for reading. `TAPIR_E_NOT_FOUND` (and a `needed` event) when the library does not hold it,
+   * `TAPIR_E_LICENSE_LIMIT` when it sits in a slot beyond the licence.
+   */
+  async mountForReading(mount: Mount, barcode: string, ctx: RunContext): Promise<MountedTape> {
+    if (mount.tape?.barcode === barcode) return mount.tape;
+    await this.unmount(mount, ctx);
+    const lock = await ResourceLock.acquireAny(ResourceLock.directory(ctx.home), [this.tapeResource(barcode)], {
+      job: ctx.job,
+      timeoutSeconds: this.options.reserveTimeoutSeconds,
+      log: ctx.log,
+      signal: ctx.signal,
+      what: `tape ${barcode}`,
+    });
+    try {
+      const inv = await this.library.inventory();
+      const where = (list: readonly ElementStatus[]) => list.find((e) => e.full && e.barcode === barcode);
+      let slot = where(inv.slots)?.address;
+      if (slot === undefined) {
+        const beyond = where(inv.unlicensedSlots);
+        if (beyond)
+          throw new TapirError(
+            'TAPIR_E_LICENSE_LIMIT',
+            `tape ${barcode} is needed but sits in slot ${beyond.address}, beyond the ${inv.licensed} slots the licence allows (${SLOT_FEATURE}): move it into slots ${describeRange(inv.slots)} or license more slots`,
+            { barcode, element: beyond.address, feature: SLOT_FEATURE, licensed: inv.licensed },
+          );
+        const inDrive = where(inv.inventory.drives);
+        if (inDrive) {
+          // Left in a drive by a killed run (we hold the tape's lock, so no live job uses it): back to a slot first.
+          slot = this.homeSlot(inDrive, inv);
+          await this.library.unload(inDrive.address, slot);
+        }
+      }
+      if (slot === undefined) {
+        const ie = where(inv.inventory.importExport);
+        const message = ie
+          ? `tape ${barcode} is needed and sits in the import/export slot ${ie.address}: move it into a storage slot (slots ${describeRange(inv.slots)})`
+          : `tape ${barcode} is needed but is not in the library ${this.library.name}: put it into one of slots ${describeRange(inv.slots)}`;
+        await ctx.emit?.({ type: 'media', event: 'needed', medium: barcode, device: this.library.name, message });
+        throw new TapirError('TAPIR_E_NOT_FOUND', message, { barcode, device: this.library.name });
+      }
+      await this.library.load(slot, mount.element);
+      const tape: MountedTape = {
+        barcode,
+        slot,
+        lock,
+        record: (await ctx.media?.get(barcode)) ?? emptyRecord(barcode, 'scratch'),
+        label: undefined as unknown as VolumeLabel,
+      };
+      mount.tape = tape;
+      await mount.drive.rewind();
+      const first = await mount.drive.readBlock(LABEL_BLOCK_BYTES).catch(() => undefined);
+      const label = first?.kind === 'data' ? decodeLabel(first.data) : undefined;
+      if (!label || label.barcode !== barcode)
+        throw new TapirError(
+          'TAPIR_E_FORMAT',
+          `tape ${barcode} does not carry its tapir volume label${label ? ` (it says ${label.barcode})` : ''}`,
+          { barcode },
+        );
+      tape.label = label;
+      return tape;
+    } catch (error) {
+      if (mount.tape?.barcode === barcode) await this.unmount(mount, ctx).catch(() => {});
+      else await lock.release();
+      throw error;
+    }
+  }
+
+  /** The error for a pool that has nothing to write on: what is there, and what to do. */
+  noTapeError(found: PoolCandidates): TapirError {
+    const pool = this.options.pool;
+    const seen = found.seen.length ? ` Tapes in the licensed slots: ${found.seen.join(', ')}.` : '';
+    if (found.unlicensed.length > 0) {
+      const list = found.unlicensed.map((c) => `${c.barcode} (slot ${c.slot})`).join(', ');
+      return new TapirError(
+        'TAPIR_E_LICENSE_LIMIT',
+        `pool ${pool} has no writable tape in the ${this.library.licensed} storage slots the licence allows (${SLOT_FEATURE}); ${list} could be used but sit in slots beyond the licence.${seen} Move scratch tapes into the licensed slots, label or recycle a tape into pool ${pool}, or license more slots.`,
+        { pool, feature: SLOT_FEATURE, licensed: this.library.licensed, device: this.library.name },
+      );
+    }
+    return new TapirError(
+      'TAPIR_E_DESTINATION_UNAVAILABLE',
+      `pool ${pool} has no writable tape: no tape of the pool is in state append and there is no scratch tape in ${this.library.name}.${seen} Add scratch tapes to the library, or label or recycle a tape into pool ${pool} (a recycled tape goes back to scratch).`,
+      { pool, device: this.library.name },
+    );
+  }
+
+  private classify(inv: LicensedInventory, ctx: RunContext, exclude: ReadonlySet<string>): Promise<PoolCandidates> {
+    const pool = this.options.pool;
+    const pick = async (slots: readonly ElementStatus[], seen: string[] | undefined) => {
+      const append: Candidate[] = [];
+      const scratch: Candidate[] = [];
+      for (const s of slots) {
+        if (!s.full || !s.barcode || exclude.has(s.barcode)) continue;
+        const record = await ctx.media?.get(s.barcode);
+        if (isCleaningCartridge(s)) {
+          seen?.push(`${s.barcode} cleaning`);
+          // Cleaning cartridges are recorded as such, never written.
+          if (!record && seen)
+            await ctx.media?.put({ ...emptyRecord(s.barcode, 'cleaning'), location: `slot ${s.address}` });
+          continue;
+        }
+        if (record?.state === 'append' && record.pool === pool)
+          append.push({ barcode: s.barcode, slot: s.address, record });
+        else if (!record || record.state === 'scratch') scratch.push({ barcode: s.barcode, slot: s.address, record });
+        seen?.push(
+          `${s.barcode} ${record ? `${record.state}${record.state === 'scratch' ? '' : ` (pool ${record.pool})`}` : 'unknown'}`,
+        );
+      }
+      return [...append, ...scratch];
+    };
+    return (async () => {
+      const seen: string[] = [];
+      const writable = await pick(inv.slots, seen);
+      const unlicensed = await pick(inv.unlicensedSlots, undefined);
+      return { writable, unlicensed, seen };
+    })();
+  }
+
+  /** Reads the tape's first block and makes it ready to append, labelling scratch tapes. Undefined: skip this tape. */
+  private async prepareForWriting(
+    drive: TapeDrive,
+    element: number,
+    c: Candidate,
+    lock: ResourceLock,
+    ctx: RunContext,
+  ): Promise<MountedTape | undefined> {
+    const { pool, blockSize } = this.options;
+    await drive.rewind();
+    const first = await drive.readBlock(LABEL_BLOCK_BYTES).catch(() => 'unreadable' as const);
+    let label: VolumeLabel | undefined;
+    try {
+      label = first !== 'unreadable' && first.kind === 'data' ? decodeLabel(first.data) : undefined;
+    } catch {
+      label = undefined;
+    }
+    const blank = first !== 'unreadable' && first.kind === 'end-of-data';
+    const location = `drive ${element}`;
+    let record = c.record;
+
+    if (!record && label) {
+      // A tapir tape this catalog has not seen (a lost catalog, another installation): adopted, never overwritten.
+      record = {
+        ...emptyRecord(c.barcode, 'append'),
+        pool: label.pool,
+        label: JSON.stringify(label),
+        location,
+      };
+      await ctx.media?.put(record);
+      ctx.log.warn(
+        { barcode: c.barcode, pool: label.pool },
+        `${c.barcode} carries a tapir label of pool ${label.pool}; adopted, not overwritten`,
+      );
+      if (label.pool !== pool) return undefined;
+    } else if (!record && !blank) {
+      await ctx.media?.put({ ...emptyRecord(c.barcode, 'read-only'), location });
+      ctx.log.warn(
+        { barcode: c.barcode },
+        `${c.barcode} holds data that is not a tapir volume; it is not overwritten (recycle it to use it as scratch)`,
+      );
+      return undefined;
+    }
+
+    if (record && record.state === 'append') {
+      if (!label || label.barcode !== c.barcode || label.pool !== pool) {
+        const message = `${c.barcode} is recorded in pool ${pool} but its volume label ${label ? `says ${label.barcode}, pool ${label.pool}` : 'is missing'}; marked error`;
+        await ctx.media?.put({ ...record, state: 'error', location });
+        await ctx.emit?.({ type: 'media', event: 'error', medium: c.barcode, device: this.library.name, message });
+        return undefined;
+      }
+      if (label.blockSize !== blockSize) {
+        ctx.log.warn(
+          { barcode: c.barcode, blockSize: label.blockSize },
+          `${c.barcode} was labelled for ${label.blockSize}-byte blocks, this destination writes ${blockSize}; skipped`,
+        );
+        return undefined;
+      }
+      const position = await drive.seekEndOfData();
+      // Blocks after the last filemark: a save set cut off by a killed run. Close its file; the catalog never lists it.
+      if (position.block !== 0) await drive.writeFilemarks(1);
+      const updated = { ...record, location, files: (drive.position.file ?? 1) - 1 };
+      await ctx.media?.put(updated);
+      ctx.log.info(
+        { barcode: c.barcode, file: drive.position.file },
+        `appending to ${c.barcode} at tape file ${drive.position.file}`,
+      );
+      return { barcode: c.barcode, slot: c.slot, lock, record: updated, label };
+    }
+
+    // Scratch (recorded, or blank and unknown): label it into the pool.
+    const newLabel: VolumeLabel = {
+      format: 'tapir-volume-label',
+      version: 1,
+      barcode: c.barcode,
+      pool,
+      blockSize,
+      labelledAt: new Date().toISOString(),
+      writer: WRITER,
+    };
+    await drive.rewind();
+    await drive.writeBlock(encodeLabel(newLabel));
+    await drive.writeFilemarks(1);
+    const labelled: MediumRecord = {
+      ...emptyRecord(c.barcode, 'append'),
+      pool,
+      label: JSON.stringify(newLabel),
+      lastWritten: newLabel.labelledAt,
+      location,
+    };
+    await ctx.media?.put(labelled);
+    await ctx.emit?.({
+      type: 'media',
+      event: 'labelled',
+      medium: c.barcode,
+      device: this.library.name,
+      message: `${c.barcode} labelled into pool ${pool}`,
+    });
+    return { barcode: c.barcode, slot: c.slot, lock, record: labelled, label: newLabel };
+  }
+
+  /** Empties a reserved drive of a tape left there by a killed run (nobody else can hold it: we hold the drive). */
+  private async clearDrive(mount: Mount, ctx: RunContext): Promise<void> {
+    const inv = await this.library.inventory();
+    const element = inv.inventory.drives.find((d) => d.address === mount.element);
+    if (!element?.full) return;
+    const slot = this.homeSlot(element, inv);
+    ctx.log.warn(
+      { drive: mount.element, barcode: element.barcode, slot },
+      `drive ${mount.element} still holds ${element.barcode ?? 'a tape'}; putting it back into slot ${slot}`,
+    );
+    await this.library.unload(mount.element, slot);
+  }
+
+  /** Where a tape in a drive goes back to: its source slot when licensed and empty, else the first empty licensed slot. */
+  private homeSlot(drive: ElementStatus, inv: LicensedInventory): number {
+    const source = inv.slots.find((s) => s.address === drive.sourceAddress && !s.full);
+    const slot = source ?? inv.slots.find((s) => !s.full);
+    if (!slot)
+      throw new TapirError(
+        'TAPIR_E_ELEMENT_FULL',
+        `drive ${drive.address} holds ${drive.barcode ?? 'a tape'} and no licensed slot (${describeRange(inv.slots)}) is free to put it back`,
+        { element: drive.address, barcode: drive.barcode },
+      );
+    return slot.address;
+  }
+
+  private driveResource(element: number): string {
+    return `${this.library.lockPrefix}-drive-${element}`;
+  }
+
+  private tapeResource(barcode: string): string {
+    return `tape-${barcode}`;
+  }
+}
+
+export function emptyRecord(barcode: string, state: MediumRecord['state']): MediumRecord {
+  return { id: barcode, kind: 'tape', pool: 'scratch', state, files: 0, bytes: 0 };
+}

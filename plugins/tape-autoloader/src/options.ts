@@ -1,0 +1,88 @@
+import type { JSONSchema } from '@tapir/sdk';
+
+/** A drive element's drive: a LUN on the changer's target, or on another target when `url` is given. */
+export interface TapeDriveRef {
+  lun: number;
+  /** `iscsi://host:port/target` when the drive is not on the changer's target. */
+  url?: string;
+}
+
+/** The library, in the shape of an `iscsi-changer` entry of `devices:` (docs/cli-devices.md), without `kind`. */
+export interface TapeChangerOptions {
+  /** `iscsi://host:port/target`, optionally with `/<lun>`. */
+  url: string;
+  /** The changer's LUN: else the URL's, else the target's only changer. */
+  lun?: number;
+  /** Per-command timeout. */
+  timeoutSeconds?: number;
+  /** Drive element address → drive. Unlisted drive elements are matched by serial number. */
+  drives?: Record<string, TapeDriveRef>;
+}
+
+/** Options of the `tape` destination. */
+export interface TapeOptions {
+  changer: TapeChangerOptions;
+  /** The pool whose tapes this destination writes; scratch tapes are labelled into it. Default `default`. */
+  pool?: string;
+  /** Bytes per tape block; the last block of a save set is padded with zeros. Default 262144. */
+  blockSize?: number;
+  /** How long to wait for a drive (or tape) another job holds before failing. Default 600. */
+  reserveTimeoutSeconds?: number;
+}
+
+/** {@link TapeOptions} with the defaults applied. */
+export interface ResolvedTapeOptions {
+  changer: TapeChangerOptions;
+  pool: string;
+  blockSize: number;
+  reserveTimeoutSeconds: number;
+}
+
+export const DEFAULT_BLOCK_SIZE = 262_144;
+
+export function resolveOptions(options: TapeOptions): ResolvedTapeOptions {
+  return {
+    changer: options.changer,
+    pool: options.pool ?? 'default',
+    blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+    reserveTimeoutSeconds: options.reserveTimeoutSeconds ?? 600,
+  };
+}
+
+const driveRef: JSONSchema = {
+  type: 'object',
+  required: ['lun'],
+  properties: {
+    lun: { type: 'integer', minimum: 0, maximum: 255 },
+    url: { type: 'string', pattern: '^iscsi://' },
+  },
+  additionalProperties: false,
+};
+
+/** The JSON schema of {@link TapeOptions}. */
+export const tapeOptionsSchema: JSONSchema = {
+  type: 'object',
+  required: ['changer'],
+  properties: {
+    changer: {
+      type: 'object',
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^iscsi://' },
+        lun: { type: 'integer', minimum: 0, maximum: 255 },
+        timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
+        drives: {
+          type: 'object',
+          propertyNames: { pattern: '^[0-9]+$' },
+          additionalProperties: driveRef,
+        },
+      },
+      additionalProperties: false,
+    },
+    pool: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$', not: { const: 'scratch' } },
+    // Multiples of 512 (tar's block) up to 1 MiB, the largest block tgt and many HBAs take.
+    blockSize: { type: 'integer', minimum: 512, maximum: 1_048_576, multipleOf: 512 },
+    reserveTimeoutSeconds: { type: 'number', minimum: 0 },
+  },
+  additionalProperties: false,
+};

@@ -1,0 +1,182 @@
+/**
+ * The `tape` destination through the real CLI against a private tgt VTL with 8 MB tapes: a save set spans three
+ * tapes and restores byte for byte; a second job appends to the same pool; GNU tar reads a tape file read raw;
+ * `tapir verify` re-reads from tape.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IscsiTransport, MediaChanger, TapeDrive } from '@tapir/devices';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentOnly, makeTree, sh, snapshot } from '../../../test/helpers/tree.js';
+import { startTapeBed, type TapeBed } from './support.js';
+
+const SMALL_TAPES = { TAPE0001L6: 8, TAPE0002L6: 8, TAPE0003L6: 8 };
+
+let bed: TapeBed;
+let big: string;
+let small: string;
+let first: { saveSet: string };
+let second: { saveSet: string };
+
+beforeAll(async () => {
+  bed = await startTapeBed({ tapeSizes: SMALL_TAPES });
+  big = join(bed.dir, 'big');
+  small = join(bed.dir, 'small');
+  await makeTree(big, { bigFileBytes: 17 * 1024 * 1024 });
+  await mkdir(join(small, 'docs'), { recursive: true });
+  for (let i = 0; i < 20; i++) await writeFile(join(small, 'docs', `note-${i}.txt`), `note ${i}\n`.repeat(5000 + i));
+  await bed.configure(
+    [
+      '  big:',
+      `    sources: [ { kind: files, paths: [${big}] } ]`,
+      '    destination: tapes',
+      '    level: full',
+      '  small:',
+      `    sources: [ { kind: files, paths: [${small}] } ]`,
+      '    destination: tapes',
+      '    level: full',
+    ].join('\n'),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await bed?.stop();
+});
+
+describe('a file tree larger than a tape', () => {
+  it('spans three tapes, each part an extent of its own tape file', async () => {
+    const started = Date.now();
+    const r = await bed.tapir('job', 'run', 'big', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const seconds = (Date.now() - started) / 1000;
+    first = r.json.saveSets[0];
+    expect(first).toMatchObject({ status: 'complete' });
+    const sets = await bed.tapir('catalog', 'save-sets', '--json');
+    expect(sets.code, sets.stderr).toBe(0);
+    // The extents, from the catalog database as the restore reads them.
+    const extents = sh('sqlite3', [
+      join(bed.home, 'catalog.db'),
+      `select sequence, medium_id, location, bytes from extents where save_set_id = '${first.saveSet}' order by sequence`,
+    ])
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
+    expect(extents.map((e) => e[1])).toEqual(['TAPE0001L6', 'TAPE0002L6', 'TAPE0003L6']);
+    for (const e of extents) expect(JSON.parse(e[2]!)).toEqual({ file: 1, blockSize: 262144 });
+    const total = extents.reduce((n, e) => n + Number(e[3]), 0);
+    console.log(
+      `spanning job: ${(total / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s, ${(total / 1e6 / seconds).toFixed(1)} MB/s (with CLI start-up and three tape changes)`,
+    );
+    // What reached the tapes: label file, one data file, filemarks; the first two tapes are past their size.
+    for (const barcode of ['TAPE0001L6', 'TAPE0002L6']) {
+      const img = await bed.vtl.show(barcode);
+      const kinds = img.map((b) => b.kind);
+      expect(kinds.filter((k) => k === 'filemark')).toHaveLength(2);
+      expect(img[0]).toMatchObject({ kind: 'data', size: 32768 });
+      expect(
+        img
+          .filter((b) => b.kind === 'data')
+          .slice(1)
+          .every((b) => b.size === 262144),
+      ).toBe(true);
+    }
+    // The media records: the first two full, the third open for appending; CLN001L1 sits beyond the licensed slots.
+    const media = sh('sqlite3', [join(bed.home, 'catalog.db'), 'select id, pool, state, files from media order by id'])
+      .trim()
+      .split('\n');
+    expect(media).toEqual(['TAPE0001L6|default|full|1', 'TAPE0002L6|default|full|1', 'TAPE0003L6|default|append|1']);
+    const log = await bed.log();
+    const events = log.filter((l) => l.media).map((l) => `${l.media.event} ${l.media.medium}`);
+    expect(events).toEqual([
+      'labelled TAPE0001L6',
+      'full TAPE0001L6',
+      'labelled TAPE0002L6',
+      'full TAPE0002L6',
+      'labelled TAPE0003L6',
+    ]);
+  });
+
+  it('restores byte for byte with metadata', async () => {
+    const target = join(bed.dir, 'restore-big');
+    const r = await bed.tapir('restore', first.saveSet, '--to', target, '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(await snapshot(join(target, big.slice(1)))).toEqual(await snapshot(big));
+  });
+});
+
+describe('a second job on the same pool', () => {
+  it('appends after the first save set on the last tape', async () => {
+    const r = await bed.tapir('job', 'run', 'small', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    second = r.json.saveSets[0];
+    const row = sh('sqlite3', [
+      join(bed.home, 'catalog.db'),
+      `select medium_id, location from extents where save_set_id = '${second.saveSet}'`,
+    ]).trim();
+    expect(row).toBe('TAPE0003L6|{"file":2,"blockSize":262144}');
+    const img = await bed.vtl.show('TAPE0003L6');
+    expect(img.filter((b) => b.kind === 'filemark')).toHaveLength(3);
+  });
+
+  it('both save sets restore', async () => {
+    const a = join(bed.dir, 'restore-big-2');
+    const b = join(bed.dir, 'restore-small');
+    expect((await bed.tapir('restore', first.saveSet, '--to', a, '--json')).code).toBe(0);
+    expect((await bed.tapir('restore', second.saveSet, '--to', b, '--json')).code).toBe(0);
+    expect(contentOnly(await snapshot(join(a, big.slice(1))))).toEqual(contentOnly(await snapshot(big)));
+    expect(await snapshot(join(b, small.slice(1)))).toEqual(await snapshot(small));
+  });
+
+  it('tapir verify re-reads both from tape', async () => {
+    const r = await bed.tapir('verify', '--all', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.json.ok).toBe(true);
+    expect(r.json.saveSets.map((v: { saveSet: string; ok: boolean }) => [v.saveSet, v.ok])).toEqual(
+      expect.arrayContaining([
+        [first.saveSet, true],
+        [second.saveSet, true],
+      ]),
+    );
+    expect(
+      r.json.saveSets.every((v: { verified: number; damaged: unknown[] }) => v.verified > 0 && v.damaged.length === 0),
+    ).toBe(true);
+  });
+});
+
+describe('recovery with GNU tar alone', () => {
+  it('a save set read raw from its tape file lists and extracts with tar', async () => {
+    const transport = await IscsiTransport.connect(bed.vtl.url);
+    const raw = join(bed.dir, 'raw.tar');
+    try {
+      const changer = await MediaChanger.open(transport, bed.vtl.changerLun);
+      const slot = (await changer.find('TAPE0003L6'))!.address;
+      await changer.move(slot, 1);
+      const drive = await TapeDrive.open(transport, 1);
+      await drive.waitReady();
+      await drive.rewind();
+      await drive.spaceFilemarks(2);
+      const out = await open(raw, 'w');
+      for (;;) {
+        const block = await drive.readBlock(262144);
+        if (block.kind !== 'data') break;
+        await out.write(block.data);
+      }
+      await out.close();
+      await drive.unload();
+      await changer.move(1, slot);
+    } finally {
+      await transport.close();
+    }
+    const listing = sh('tar', ['tf', raw]).split('\n');
+    expect(listing[0]).toBe('.tapir-saveset/header.json');
+    expect(listing).toContain(`${small.slice(1)}/docs/note-7.txt`);
+    const out = join(bed.dir, 'tar-out');
+    sh('mkdir', ['-p', out]);
+    expect(sh('sh', ['-c', `tar -xpf '${raw}' -C '${out}' 2>&1`])).toBe('');
+    expect(contentOnly(await snapshot(join(out, small.slice(1))))).toEqual(contentOnly(await snapshot(small)));
+    const hash = (s: Record<string, { sha256?: string }>) =>
+      createHash('sha256').update(JSON.stringify(s)).digest('hex');
+    expect(hash(contentOnly(await snapshot(join(out, small.slice(1)))))).toBe(hash(contentOnly(await snapshot(small))));
+  });
+});
