@@ -29,10 +29,16 @@ export class TapeDestination implements Destination {
 
   /** Connects to the library and fails, before anything is written, when the pool has no tape to write on. */
   async check(ctx: RunContext): Promise<void> {
-    const mounts = await this.connect(ctx);
-    const found = await mounts.candidates(ctx);
-    const loaded = this.idle.some((m) => m.tape);
-    if (found.writable.length === 0 && !loaded) throw mounts.noTapeError(found);
+    try {
+      const mounts = await this.connect(ctx);
+      const found = await mounts.candidates(ctx);
+      const loaded = this.idle.some((m) => m.tape);
+      if (found.writable.length === 0 && !loaded) throw mounts.noTapeError(found);
+    } catch (error) {
+      // tapir does not close a destination whose check failed; an open iSCSI session would keep the process alive.
+      await this.close();
+      throw error;
+    }
   }
 
   async create(info: SaveSetInfo, ctx: RunContext): Promise<SaveSetWriter> {
