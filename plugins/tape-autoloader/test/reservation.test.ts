@@ -1,0 +1,101 @@
+/**
+ * Drive reservation through the real CLI: with one drive configured, a job waits for a drive another process holds
+ * and fails after `reserveTimeoutSeconds` with a clear error; a lock left by a dead process is taken over; two jobs
+ * started together share the drive one after the other.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sh } from '../../../test/helpers/tree.js';
+import { startTapeBed, type TapeBed } from './support.js';
+
+let bed: TapeBed;
+let lockFile: string;
+
+beforeAll(async () => {
+  bed = await startTapeBed({});
+  for (const name of ['a', 'b']) {
+    const dir = join(bed.dir, name);
+    await mkdir(dir);
+    for (let i = 0; i < 10; i++) await writeFile(join(dir, `f${i}.txt`), `${name} ${i}\n`.repeat(100_000));
+  }
+  const destination = (timeout: number) =>
+    [
+      `  one-drive-${timeout}:`,
+      '    kind: tape',
+      `    changer: { url: ${bed.vtl.url}, lun: ${bed.vtl.changerLun}, drives: { '1': { lun: 1 } } }`,
+      `    reserveTimeoutSeconds: ${timeout}`,
+    ].join('\n');
+  await bed.configure(
+    [
+      '  a:',
+      `    sources: [ { kind: files, paths: [${join(bed.dir, 'a')}] } ]`,
+      '    destination: one-drive-60',
+      '  b:',
+      `    sources: [ { kind: files, paths: [${join(bed.dir, 'b')}] } ]`,
+      '    destination: one-drive-60',
+      '  impatient:',
+      `    sources: [ { kind: files, paths: [${join(bed.dir, 'a')}] } ]`,
+      '    destination: one-drive-2',
+    ].join('\n'),
+    [destination(60), destination(2)].join('\n'),
+  );
+  const prefix = `127.0.0.1:${bed.vtl.port}/${bed.vtl.targetName}/${bed.vtl.changerLun}-drive-1`;
+  lockFile = join(bed.home, 'locks', `${prefix.replace(/[^A-Za-z0-9._-]+/g, '_')}.lock`);
+}, 180_000);
+
+afterAll(async () => {
+  await bed?.stop();
+});
+
+describe('drive reservation', () => {
+  it('waits for a drive held by a live process, then fails after reserveTimeoutSeconds', async () => {
+    await mkdir(join(bed.home, 'locks'), { recursive: true });
+    const holder = spawn('sleep', ['60']);
+    try {
+      await writeFile(
+        lockFile,
+        JSON.stringify({ pid: holder.pid, job: 'someone-else', since: new Date().toISOString() }),
+      );
+      const started = Date.now();
+      const r = await bed.tapir('job', 'run', 'impatient', '--json');
+      expect(r.code).toBe(1);
+      expect(Date.now() - started).toBeGreaterThan(2000);
+      const text = r.stdout + r.stderr;
+      expect(text).toContain('TAPIR_E_DEVICE_TIMEOUT');
+      expect(text).toMatch(
+        /no drive of .* free within 2 s \(reserveTimeoutSeconds\): held by .*job someone-else, pid \d+/,
+      );
+      const log = await bed.log();
+      expect(log.map((l) => l.msg)).toContainEqual(expect.stringContaining('waiting up to 2 s for a drive of'));
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('exit', r));
+    await writeFile(lockFile, JSON.stringify({ pid: dead.pid, job: 'crashed', since: new Date().toISOString() }));
+    const r = await bed.tapir('job', 'run', 'impatient', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(await readdir(join(bed.home, 'locks'))).toEqual([]);
+  });
+
+  it('two jobs started together take turns on the one drive; both complete', async () => {
+    const [a, b] = await Promise.all([bed.tapir('job', 'run', 'a', '--json'), bed.tapir('job', 'run', 'b', '--json')]);
+    expect(a.code, a.stderr + a.stdout).toBe(0);
+    expect(b.code, b.stderr + b.stdout).toBe(0);
+    const files = sh('sqlite3', [
+      join(bed.home, 'catalog.db'),
+      "select medium_id || ':' || json_extract(location, '$.file') from extents order by 1",
+    ])
+      .trim()
+      .split('\n');
+    // Three save sets (impatient, a, b) in distinct files of the first tape, none overwritten.
+    expect(files).toEqual(['TAPE0001L6:1', 'TAPE0001L6:2', 'TAPE0001L6:3']);
+    const log = await bed.log();
+    expect(log.map((l) => l.msg)).toContainEqual(expect.stringContaining('waiting up to 60 s for a drive of'));
+  });
+});
