@@ -2,6 +2,7 @@ import type { ItemMeta, RestoreTarget, RunContext } from '@tapir/sdk';
 import { TapirError } from '@tapir/sdk';
 import { parseLinkPath } from './cbtChain.js';
 import type { XenServerRestoreOptions } from './schema.js';
+import { type HealthCheckReport, type HealthCheckSubject, healthCheckVm, removeVm } from './VmHealthCheck.js';
 import { XapiConnection, type XapiRecord } from './XapiConnection.js';
 
 /** What a restore created on the pool. */
@@ -10,6 +11,8 @@ export interface RestoredObjects {
   vms: Array<{ path: string; ref: string; uuid: string }>;
   /** VDIs made from VHD chains, by disk (the item path without its sequence number). */
   vdis: Array<{ disk: string; ref: string; uuid: string; links: number }>;
+  /** With `healthCheck`: what each check saw. Those VMs are gone again and are not in `vms`. */
+  healthChecks: HealthCheckReport[];
 }
 
 const VHD_FOOTER = 512;
@@ -19,14 +22,19 @@ const VHD_DIFFERENCING = 4;
 /**
  * Restores a xenserver save set into a pool: an XVA becomes a VM (new, or with its UUID and MACs), a VHD chain
  * (a full and its deltas, oldest first) becomes a new VDI. Other items (`vm.json`) are read and not written.
+ *
+ * @remarks With `healthCheck`, each VM restored from an XVA is started, watched and destroyed again with its
+ * disks (see {@link healthCheckVm}); nothing stays on the pool, and a check that fails fails the restore.
  */
 export class XenServerRestoreTarget implements RestoreTarget {
   /** What this restore created; filled as it goes. */
-  readonly restored: RestoredObjects = { vms: [], vdis: [] };
+  readonly restored: RestoredObjects = { vms: [], vdis: [], healthChecks: [] };
   private conn: XapiConnection | undefined;
   private srRef: string | undefined;
   private metadata: VmMetadata | undefined;
   private readonly disks = new Map<string, { ref: string; uuid: string; links: number }>();
+  /** The first failed health check, raised by `finish`: tapir reports errors from `write` as damaged items. */
+  private healthCheckFailure: unknown;
 
   constructor(
     private readonly options: XenServerRestoreOptions,
@@ -34,6 +42,13 @@ export class XenServerRestoreTarget implements RestoreTarget {
   ) {}
 
   async prepare(): Promise<void> {
+    if (this.options.healthCheck && (this.options.keepIdentity || this.options.force)) {
+      throw new TapirError(
+        'TAPIR_E_CONFIG_INVALID',
+        'healthCheck restores a copy and destroys it afterwards: it cannot be combined with keepIdentity or force',
+        { option: 'healthCheck' },
+      );
+    }
     this.conn = await XapiConnection.open(
       {
         url: this.options.url,
@@ -52,6 +67,14 @@ export class XenServerRestoreTarget implements RestoreTarget {
     if (data === undefined) return;
     if (item.path.endsWith('.xva')) return this.importXva(conn, item, data);
     const link = parseLinkPath(item.path);
+    if (link && this.options.healthCheck) {
+      this.healthCheckFailure ??= new TapirError(
+        'TAPIR_E_RESTORE_TARGET',
+        `a health check needs a whole VM, and ${item.path} is a disk (format: vhd); health-check save sets made with format: xva`,
+        { item: item.path },
+      );
+      return;
+    }
     if (link) return this.importVhd(conn, item, link.disk, data);
     const chunks: Buffer[] = [];
     for await (const chunk of data) chunks.push(Buffer.from(chunk));
@@ -61,6 +84,19 @@ export class XenServerRestoreTarget implements RestoreTarget {
   async finish(): Promise<void> {
     try {
       for (const [disk, vdi] of this.disks) this.restored.vdis.push({ disk, ...vdi });
+      for (const check of this.restored.healthChecks) {
+        this.ctx.log.info(
+          { vm: check.vm.uuid, healthCheck: check },
+          `health check passed: VM ${check.vm.name} from ${check.path} was Running after ${check.seconds.toFixed(1)} s${check.guestMetrics ? ' and reported guest metrics' : ''}; it was removed again`,
+        );
+      }
+      if (this.healthCheckFailure !== undefined) throw this.healthCheckFailure;
+      if (this.options.healthCheck && this.restored.healthChecks.length === 0) {
+        throw new TapirError(
+          'TAPIR_E_RESTORE_TARGET',
+          'healthCheck: nothing was checked, the items restored hold no VM (vms/<uuid>/vm.xva)',
+        );
+      }
       for (const vm of this.restored.vms) this.ctx.log.info({ vm: vm.uuid }, `restored VM ${vm.uuid} from ${vm.path}`);
       for (const vdi of this.restored.vdis)
         this.ctx.log.info({ vdi: vdi.uuid }, `restored ${vdi.disk} into VDI ${vdi.uuid} (${vdi.links} VHD file(s))`);
@@ -72,18 +108,24 @@ export class XenServerRestoreTarget implements RestoreTarget {
   private async importXva(conn: XapiConnection, item: ItemMeta, data: AsyncIterable<Uint8Array>): Promise<void> {
     const query: Record<string, string> = {};
     if (this.srRef) query.sr_id = this.srRef;
-    if (this.options.keepIdentity) query.restore = 'true';
+    if (this.options.keepIdentity && !this.options.healthCheck) query.restore = 'true';
     if (this.options.force) query.force = 'true';
     // A snapshot's export carries the snapshot's UUID: to restore the VM's own, ova.xml is given the VM's UUID
     // (same length, so the tar stays valid). vm.json comes before vm.xva in the save set.
     const meta = this.metadata;
     const rename =
-      this.options.keepIdentity && meta && meta.captureUuid !== meta.vmUuid
+      this.options.keepIdentity &&
+      !this.options.healthCheck &&
+      meta?.vmUuid &&
+      meta.captureUuid &&
+      meta.captureUuid !== meta.vmUuid &&
+      meta.captureUuid.length === meta.vmUuid.length
         ? { from: meta.captureUuid, to: meta.vmUuid }
         : undefined;
     const body = rewriteOvaXml(data, rename);
     const result = await conn.upload('/import', query, body, dataSize(item), `import of ${item.path}`);
     const refs = Array.isArray(result) ? result.map(String) : [String(result)];
+    if (this.options.healthCheck) return this.healthCheck(conn, refs, item.path);
     for (const ref of refs) {
       const uuid = await conn.call<string>('VM.get_uuid', ref);
       // The export of a snapshot imports as a template; the restored machine is a VM again.
@@ -91,6 +133,51 @@ export class XenServerRestoreTarget implements RestoreTarget {
         await conn.call('VM.set_is_a_template', ref, false);
       this.restored.vms.push({ path: item.path, ref, uuid });
       if (this.options.start) await conn.callAsync('VM.start', ref, false, false);
+    }
+  }
+
+  /**
+   * Health-checks the VMs an import created, right after it, so they are removed even when the restore stops
+   * before `finish`. VMs not checked yet when one fails are removed too.
+   */
+  private async healthCheck(conn: XapiConnection, refs: string[], path: string): Promise<void> {
+    const unchecked = new Set(refs);
+    try {
+      for (const ref of refs) {
+        const uuid = await conn.call<string>('VM.get_uuid', ref);
+        // A snapshot's export carries the snapshot's name; the operator knows the VM's.
+        const name = this.metadata?.name || (await conn.call<string>('VM.get_name_label', ref)) || uuid;
+        // The export of a snapshot imports as a template, which cannot start.
+        if ((await conn.call<boolean>('VM.get_is_a_template', ref)) === true)
+          await conn.call('VM.set_is_a_template', ref, false);
+        unchecked.delete(ref); // from here on, healthCheckVm removes it
+        await this.healthCheckOne(conn, { ref, uuid, name, path });
+      }
+    } catch (error) {
+      // Reported by finish(); the VM is gone either way. Cancellation still stops the restore at once.
+      if (error instanceof TapirError && error.code === 'TAPIR_E_ABORTED') throw error;
+      this.ctx.log.error({ vm: path }, error instanceof Error ? error.message : String(error));
+      this.healthCheckFailure ??= error;
+    } finally {
+      for (const ref of unchecked) await removeVm(conn, { ref, uuid: ref, name: ref, path }, this.ctx.log);
+    }
+  }
+
+  private async healthCheckOne(conn: XapiConnection, vm: HealthCheckSubject): Promise<void> {
+    const { name } = vm;
+    const expectGuestMetrics = this.metadata?.hadGuestMetrics ?? false;
+    const report = await healthCheckVm(conn, vm, {
+      timeoutMs: (this.options.healthCheckTimeoutSeconds ?? 300) * 1000,
+      expectGuestMetrics,
+      keepNetwork: this.options.healthCheckNetwork ?? false,
+      signal: this.ctx.signal,
+      log: this.ctx.log,
+    });
+    this.restored.healthChecks.push(report);
+    if (!expectGuestMetrics) {
+      const message = `health check of VM ${name} (${vm.uuid}) saw only its power state (Running): the backed-up VM reported no guest metrics (no guest tools), so whether its OS came up is not known`;
+      this.ctx.log.warn({ vm: vm.uuid }, message);
+      this.ctx.warn({ code: 'XEN_HEALTH_CHECK_POWER_STATE_ONLY', message, item: vm.path });
     }
   }
 
@@ -198,18 +285,29 @@ async function readHead(iterator: AsyncIterator<Uint8Array>, bytes: number): Pro
 
 /** What the restore needs from `vm.json`. */
 interface VmMetadata {
-  vmUuid: string;
-  captureUuid: string;
+  vmUuid?: string;
+  captureUuid?: string;
+  /** The VM's name label at backup time. */
+  name?: string;
+  /** The VM had guest metrics at backup time: its guest tools report, so a health check waits for them. */
+  hadGuestMetrics: boolean;
 }
 
 function parseMetadata(data: Buffer): VmMetadata | undefined {
   try {
-    const doc = JSON.parse(data.toString('utf8')) as { vm?: { uuid?: unknown }; capture?: { uuid?: unknown } };
+    const doc = JSON.parse(data.toString('utf8')) as {
+      vm?: { uuid?: unknown; name_label?: unknown; guest_metrics?: unknown };
+      capture?: { uuid?: unknown };
+    };
     const vmUuid = doc.vm?.uuid;
     const captureUuid = doc.capture?.uuid;
-    return typeof vmUuid === 'string' && typeof captureUuid === 'string' && vmUuid.length === captureUuid.length
-      ? { vmUuid, captureUuid }
-      : undefined;
+    const metrics = doc.vm?.guest_metrics;
+    return {
+      ...(typeof vmUuid === 'string' ? { vmUuid } : {}),
+      ...(typeof captureUuid === 'string' ? { captureUuid } : {}),
+      ...(typeof doc.vm?.name_label === 'string' ? { name: doc.vm.name_label } : {}),
+      hadGuestMetrics: typeof metrics === 'string' && metrics !== '' && metrics !== 'OpaqueRef:NULL',
+    };
   } catch {
     return undefined;
   }

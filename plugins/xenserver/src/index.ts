@@ -17,6 +17,8 @@ export type {
 } from './schema.js';
 export { XenServerSource } from './XenServerSource.js';
 export { XenServerRestoreTarget, type RestoredObjects } from './XenServerRestoreTarget.js';
+export type { HealthCheckReport } from './VmHealthCheck.js';
+export type { PoolVm, PoolVmDisk } from './poolVms.js';
 
 const xenserverSource: SourceKind<XenServerSourceOptions> = {
   kind: 'xenserver',

@@ -48,6 +48,18 @@ export interface XenServerRestoreOptions extends PoolOptions {
   force?: boolean;
   /** Start the restored VM. @defaultValue false */
   start?: boolean;
+  /**
+   * XVA: restore as a new VM, start it, wait until it runs (and reports guest metrics when the backed-up VM did),
+   * then shut it down and destroy it with its disks, whatever happened. Excludes keepIdentity. @defaultValue false
+   */
+  healthCheck?: boolean;
+  /** Time the health check gives the VM to start and report guest metrics. @defaultValue 300 */
+  healthCheckTimeoutSeconds?: number;
+  /**
+   * Keep the VM's network interfaces during the health check. By default they are removed before it starts, so the
+   * copy cannot clash with the original (same IP addresses) on the network. @defaultValue false
+   */
+  healthCheckNetwork?: boolean;
 }
 
 const pool = {
@@ -93,5 +105,8 @@ export const restoreSchema: JSONSchema = {
     keepIdentity: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     start: { type: 'boolean', default: false },
+    healthCheck: { type: 'boolean', default: false, description: 'start the restored VM, check it, remove it' },
+    healthCheckTimeoutSeconds: { type: 'integer', minimum: 1, default: 300 },
+    healthCheckNetwork: { type: 'boolean', default: false },
   },
 };
