@@ -3,6 +3,7 @@ import type { Mount } from './Mount.js';
 import { resolveOptions, type ResolvedTapeOptions, type TapeOptions } from './options.js';
 import { SLOT_FEATURE, TapeLibrary, UNLICENSED_SLOTS } from './TapeLibrary.js';
 import { TapeMounts } from './TapeMounts.js';
+import { scanPool } from './TapeScanner.js';
 import { TapeSaveSetReader } from './TapeSaveSetReader.js';
 import { TapeSaveSetWriter } from './TapeSaveSetWriter.js';
 
@@ -67,6 +68,14 @@ export class TapeDestination implements Destination {
    * it (end of data), closing it with a filemark when the run could not.
    */
   async discard(_saveSetId: string, _ctx: RunContext): Promise<void> {}
+
+  /**
+   * Every save set on the pool's tapes in the licensed slots, read from the tapes alone (labels, continuation markers,
+   * save-set headers), for `tapir catalog rebuild`. Loads every tape of the pool in turn.
+   */
+  async list(ctx: RunContext): Promise<Extent[][]> {
+    return scanPool(await this.connect(ctx), this.options.pool, ctx);
+  }
 
   async close(): Promise<void> {
     const pending = this.mounts;

@@ -1,4 +1,5 @@
 import type { Extent, RunContext, SaveSetInfo, SaveSetWriter } from '@tapir/sdk';
+import { encodeMarker } from './ContinuationMarker.js';
 import type { Mount } from './Mount.js';
 import type { TapeMounts } from './TapeMounts.js';
 
@@ -95,6 +96,12 @@ export class TapeSaveSetWriter implements SaveSetWriter {
 
   private async startFile(): Promise<void> {
     const tape = this.mount.tape ?? (await this.mounts.mountWritable(this.mount, this.ctx, this.skipped));
+    if (this.extents.length > 0) {
+      // A continuation: a marker file first, so that a scan without the catalog can chain this part to the others.
+      const offset = this.extents.reduce((n, e) => n + e.bytes, 0);
+      await this.mount.drive.writeBlock(encodeMarker({ saveSet: this.info.id, sequence: this.extents.length, offset }));
+      await this.mount.drive.writeFilemarks(1);
+    }
     const file = this.mount.drive.position.file;
     if (file === undefined) throw new Error(`${tape.barcode}: tape file number unknown`);
     this.open = { barcode: tape.barcode, file, bytes: 0 };

@@ -84,9 +84,12 @@ describe('drive reservation', () => {
   });
 
   it('two jobs started together take turns on the one drive; both complete', async () => {
-    const [a, b] = await Promise.all([bed.tapir('job', 'run', 'a', '--json'), bed.tapir('job', 'run', 'b', '--json')]);
-    expect(a.code, a.stderr + a.stdout).toBe(0);
-    expect(b.code, b.stderr + b.stdout).toBe(0);
+    const [ra, rb] = await Promise.all([
+      bed.tapir('job', 'run', 'a', '--json'),
+      bed.tapir('job', 'run', 'b', '--json'),
+    ]);
+    expect(ra.code, ra.stderr + ra.stdout).toBe(0);
+    expect(rb.code, rb.stderr + rb.stdout).toBe(0);
     const files = sh('sqlite3', [
       join(bed.home, 'catalog.db'),
       "select medium_id || ':' || json_extract(location, '$.file') from extents order by 1",
@@ -95,7 +98,16 @@ describe('drive reservation', () => {
       .split('\n');
     // Three save sets (impatient, a, b) in distinct files of the first tape, none overwritten.
     expect(files).toEqual(['TAPE0001L6:1', 'TAPE0001L6:2', 'TAPE0001L6:3']);
+  });
+
+  it('waits while the drive is held and goes on once it is free', async () => {
+    const holder = spawn('sleep', ['1.5']);
+    await writeFile(lockFile, JSON.stringify({ pid: holder.pid, job: 'brief', since: new Date().toISOString() }));
+    const r = await bed.tapir('job', 'run', 'b', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     const log = await bed.log();
-    expect(log.map((l) => l.msg)).toContainEqual(expect.stringContaining('waiting up to 60 s for a drive of'));
+    expect(log.map((l) => l.msg)).toContainEqual(
+      expect.stringMatching(/waiting up to 60 s for a drive of .*job brief, pid/),
+    );
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { IscsiTransport, MediaChanger, TapeDrive } from '@tapir/devices';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentOnly, makeTree, sh, snapshot } from '../../../test/helpers/tree.js';
+import { cli } from '../../../test/helpers/cli.js';
 import { startTapeBed, type TapeBed } from './support.js';
 
 const SMALL_TAPES = { TAPE0001L6: 8, TAPE0002L6: 8, TAPE0003L6: 8 };
@@ -63,21 +64,33 @@ describe('a file tree larger than a tape', () => {
       .split('\n')
       .map((l) => l.split('|'));
     expect(extents.map((e) => e[1])).toEqual(['TAPE0001L6', 'TAPE0002L6', 'TAPE0003L6']);
-    for (const e of extents) expect(JSON.parse(e[2]!)).toEqual({ file: 1, blockSize: 262144 });
+    // On the second and third tape a continuation marker (tape file 1) comes before the part (tape file 2).
+    expect(extents.map((e) => JSON.parse(e[2]!))).toEqual([
+      { file: 1, blockSize: 262144 },
+      { file: 2, blockSize: 262144 },
+      { file: 2, blockSize: 262144 },
+    ]);
     const total = extents.reduce((n, e) => n + Number(e[3]), 0);
     console.log(
       `spanning job: ${(total / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s, ${(total / 1e6 / seconds).toFixed(1)} MB/s (with CLI start-up and three tape changes)`,
     );
     // What reached the tapes: label file, one data file, filemarks; the first two tapes are past their size.
-    for (const barcode of ['TAPE0001L6', 'TAPE0002L6']) {
+    for (const [barcode, marker] of [
+      ['TAPE0001L6', false],
+      ['TAPE0002L6', true],
+    ] as const) {
       const img = await bed.vtl.show(barcode);
       const kinds = img.map((b) => b.kind);
-      expect(kinds.filter((k) => k === 'filemark')).toHaveLength(2);
+      expect(kinds.filter((k) => k === 'filemark')).toHaveLength(marker ? 3 : 2);
       expect(img[0]).toMatchObject({ kind: 'data', size: 32768 });
+      if (marker) {
+        expect(img.slice(1, 4).map((b) => b.kind)).toEqual(['filemark', 'data', 'filemark']);
+        expect(img[2]!.size).toBe(4096);
+      }
       expect(
         img
           .filter((b) => b.kind === 'data')
-          .slice(1)
+          .slice(marker ? 2 : 1)
           .every((b) => b.size === 262144),
       ).toBe(true);
     }
@@ -85,7 +98,7 @@ describe('a file tree larger than a tape', () => {
     const media = sh('sqlite3', [join(bed.home, 'catalog.db'), 'select id, pool, state, files from media order by id'])
       .trim()
       .split('\n');
-    expect(media).toEqual(['TAPE0001L6|default|full|1', 'TAPE0002L6|default|full|1', 'TAPE0003L6|default|append|1']);
+    expect(media).toEqual(['TAPE0001L6|default|full|1', 'TAPE0002L6|default|full|2', 'TAPE0003L6|default|append|2']);
     const log = await bed.log();
     const events = log.filter((l) => l.media).map((l) => `${l.media.event} ${l.media.medium}`);
     expect(events).toEqual([
@@ -114,9 +127,9 @@ describe('a second job on the same pool', () => {
       join(bed.home, 'catalog.db'),
       `select medium_id, location from extents where save_set_id = '${second.saveSet}'`,
     ]).trim();
-    expect(row).toBe('TAPE0003L6|{"file":2,"blockSize":262144}');
+    expect(row).toBe('TAPE0003L6|{"file":3,"blockSize":262144}');
     const img = await bed.vtl.show('TAPE0003L6');
-    expect(img.filter((b) => b.kind === 'filemark')).toHaveLength(3);
+    expect(img.filter((b) => b.kind === 'filemark')).toHaveLength(4);
   });
 
   it('both save sets restore', async () => {
@@ -144,6 +157,25 @@ describe('a second job on the same pool', () => {
   });
 });
 
+describe('recovery without the catalog', () => {
+  it('catalog rebuild on an empty catalog finds both save sets on the tapes, and restore works from it', async () => {
+    const home = join(bed.dir, 'fresh-home');
+    const fresh = (...args: string[]) => cli([...args, '--config', bed.config], { home });
+    const r = await fresh('catalog', 'rebuild', '--destination', 'tapes', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const imported = JSON.stringify(r.json);
+    expect(imported).toContain(first.saveSet);
+    expect(imported).toContain(second.saveSet);
+    expect(imported).not.toMatch(/"(incomplete|orphan|unreadable)"/);
+    const target = join(bed.dir, 'restore-rebuilt');
+    const restore = await fresh('restore', first.saveSet, '--to', target, '--json');
+    expect(restore.code, restore.stderr + restore.stdout).toBe(0);
+    expect(await snapshot(join(target, big.slice(1)))).toEqual(await snapshot(big));
+    const verify = await fresh('verify', '--all', '--json');
+    expect(verify.code, verify.stderr + verify.stdout).toBe(0);
+  });
+});
+
 describe('recovery with GNU tar alone', () => {
   it('a save set read raw from its tape file lists and extracts with tar', async () => {
     const transport = await IscsiTransport.connect(bed.vtl.url);
@@ -155,7 +187,7 @@ describe('recovery with GNU tar alone', () => {
       const drive = await TapeDrive.open(transport, 1);
       await drive.waitReady();
       await drive.rewind();
-      await drive.spaceFilemarks(2);
+      await drive.spaceFilemarks(3);
       const out = await open(raw, 'w');
       for (;;) {
         const block = await drive.readBlock(262144);
