@@ -54,7 +54,19 @@ export class TapeDestination implements Destination {
   }
 
   async open(extents: Extent[], ctx: RunContext): Promise<SaveSetReader> {
-    return new TapeSaveSetReader(await this.connect(ctx), extents, ctx);
+    const mounts = await this.connect(ctx);
+    try {
+      // Every tape the save set needs is looked for first: a missing one is named before anything is restored.
+      await mounts.requirePresent(
+        extents.flatMap((e) => (e.medium ? [e.medium] : [])),
+        ctx,
+      );
+    } catch (error) {
+      // tapir does not close a destination whose open() failed; an open iSCSI session would keep the process alive.
+      await this.close();
+      throw error;
+    }
+    return new TapeSaveSetReader(mounts, extents, ctx);
   }
 
   /**

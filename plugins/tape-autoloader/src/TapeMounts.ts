@@ -223,6 +223,37 @@ export class TapeMounts {
     }
   }
 
+  /**
+   * Fails before any reading when a tape the extents need is not where tapir may load it from: not in the library
+   * (`TAPIR_E_NOT_FOUND`, and a `needed` event per tape), or in a slot beyond the licence (`TAPIR_E_LICENSE_LIMIT`).
+   */
+  async requirePresent(barcodes: readonly string[], ctx: RunContext): Promise<void> {
+    const inv = await this.library.inventory();
+    const has = (list: readonly ElementStatus[], b: string) => list.find((e) => e.full && e.barcode === b);
+    const missing: string[] = [];
+    for (const b of new Set(barcodes)) {
+      if (has(inv.slots, b) || has(inv.inventory.drives, b)) continue;
+      const beyond = has(inv.unlicensedSlots, b);
+      if (beyond)
+        throw new TapirError(
+          'TAPIR_E_LICENSE_LIMIT',
+          `tape ${b} is needed but sits in slot ${beyond.address}, beyond the ${inv.licensed} slots the licence allows (${SLOT_FEATURE}): move it into slots ${describeRange(inv.slots)} or license more slots`,
+          { barcode: b, element: beyond.address, feature: SLOT_FEATURE, licensed: inv.licensed },
+        );
+      const ie = has(inv.inventory.importExport, b);
+      const message = ie
+        ? `tape ${b} is needed and sits in the import/export slot ${ie.address}: move it into a storage slot (slots ${describeRange(inv.slots)})`
+        : `tape ${b} is needed but is not in the library ${this.library.name}: put it into one of slots ${describeRange(inv.slots)}`;
+      await ctx.emit?.({ type: 'media', event: 'needed', medium: b, device: this.library.name, message });
+      missing.push(message);
+    }
+    if (missing.length > 0)
+      throw new TapirError('TAPIR_E_NOT_FOUND', missing.join('; '), {
+        barcode: barcodes.find((b) => missing.some((m) => m.includes(b))),
+        device: this.library.name,
+      });
+  }
+
   /** The error for a pool that has nothing to write on: what is there, and what to do. */
   noTapeError(found: PoolCandidates): TapirError {
     const pool = this.options.pool;

@@ -212,3 +212,26 @@ describe('recovery with GNU tar alone', () => {
     expect(hash(contentOnly(await snapshot(join(out, small.slice(1)))))).toBe(hash(contentOnly(await snapshot(small))));
   });
 });
+
+describe('a restore that needs a tape the library does not hold', () => {
+  it('names the tape, emits `needed`, and works again once the tape is back', async () => {
+    const transport = await IscsiTransport.connect(bed.vtl.url);
+    const changer = await MediaChanger.open(transport, bed.vtl.changerLun);
+    const home = (await changer.find('TAPE0002L6'))!.address;
+    // Taken out through the import/export slot, as an operator would.
+    await changer.move(home, bed.vtl.addresses.importExport);
+    try {
+      const target = join(bed.dir, 'restore-needed');
+      const r = await bed.tapir('restore', first.saveSet, '--to', target, '--json');
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(/tape TAPE0002L6 is needed and sits in the import\/export slot 8/);
+      const log = await bed.log();
+      expect(log.filter((l) => l.media?.event === 'needed').map((l) => l.media.medium)).toContain('TAPE0002L6');
+    } finally {
+      await changer.move(bed.vtl.addresses.importExport, home);
+      await transport.close();
+    }
+    const again = await bed.tapir('restore', first.saveSet, '--to', join(bed.dir, 'restore-again'), '--json');
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+  });
+});
