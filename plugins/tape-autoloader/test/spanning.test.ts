@@ -235,3 +235,37 @@ describe('a restore that needs a tape the library does not hold', () => {
     expect(again.code, again.stderr + again.stdout).toBe(0);
   });
 });
+
+describe('tapir media', () => {
+  it('lists and shows the tapes, refuses to recycle one with save sets, retires it, and the pool moves on', async () => {
+    const list = await bed.tapir('media', 'list', '--json');
+    expect(list.code, list.stderr + list.stdout).toBe(0);
+    expect(list.json.media.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual([
+      'TAPE0001L6 full',
+      'TAPE0002L6 full',
+      'TAPE0003L6 append',
+    ]);
+    const show = await bed.tapir('media', 'show', 'TAPE0003L6', '--json');
+    expect(show.code, show.stderr + show.stdout).toBe(0);
+    expect(show.json.label).toMatchObject({ format: 'tapir-volume-label', barcode: 'TAPE0003L6', pool: 'default' });
+    expect(show.json.saveSets.map((s: { id: string; file: number }) => [s.id, s.file])).toEqual([
+      [second.saveSet, 3],
+      [first.saveSet, 2],
+    ]);
+    const recycle = await bed.tapir('media', 'recycle', 'TAPE0003L6', '--json');
+    expect(recycle.code).toBe(1);
+    expect(recycle.stdout + recycle.stderr).toContain('still holds 2 complete save set(s)');
+    const retire = await bed.tapir('media', 'retire', 'TAPE0003L6', '--json');
+    expect(retire.code, retire.stderr + retire.stdout).toBe(0);
+    // With TAPE0003L6 retired, the next save set goes to a new scratch tape, labelled into the pool.
+    const r = await bed.tapir('job', 'run', 'small', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const after = await bed.tapir('media', 'list', '--pool', 'default', '--json');
+    expect(after.json.media.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual([
+      'TAPE0001L6 full',
+      'TAPE0002L6 full',
+      'TAPE0003L6 retired',
+      'TAPE0004L6 append',
+    ]);
+  });
+});
