@@ -12,7 +12,7 @@ export type { TapirConfig, JobConfig, KindConfig } from './config/types.js';
 export { runBackup, ITEM_HASH, type BackupSpec, type RunEnvironment } from './run/backupRun.js';
 export { runRestore, type RestoreRequest, type RestoreResult } from './run/restoreRun.js';
 export { runVerify, type VerifyResult } from './run/verifyRun.js';
-export { decodeSaveSet, type DecodeResult, type DamagedItem } from './pipeline/SaveSetDecoder.js';
+export { decodeSaveSet, type DecodeResult, type DamagedItem, type FailedItem } from './pipeline/SaveSetDecoder.js';
 export { ArchiveWriter } from './format/ArchiveWriter.js';
 export { ArchiveReader, type Member } from './format/ArchiveReader.js';
 export * from './format/saveSetFormat.js';

@@ -59,7 +59,9 @@ jobs:
       ]),
     );
     // the known kinds are listed, whatever else is bundled
-    expect(problems.find((p: string) => p.startsWith('/jobs/other/sources/0/kind:'))).toMatch(/^\/jobs\/other\/sources\/0\/kind: no installed plugin provides this kind; known: .*\bfiles\b/);
+    expect(problems.find((p: string) => p.startsWith('/jobs/other/sources/0/kind:'))).toMatch(
+      /^\/jobs\/other\/sources\/0\/kind: no installed plugin provides this kind; known: .*\bfiles\b/,
+    );
     const runJob = await run(['job', 'run', 'nightly', '--config', config]);
     expect(runJob.code).toBe(3);
     expect(runJob.stderr).toContain(config);
@@ -150,4 +152,35 @@ jobs:
       expect(r.json.status).toBe('warning');
     },
   );
+});
+
+describe('restore never writes outside its target', () => {
+  it('with --overwrite, a symlink in the target that leads out is refused per item, nothing lands outside, exit 1', async () => {
+    const s = await scratch();
+    try {
+      const { symlink, readdir: ls } = await import('node:fs/promises');
+      const tree = join(s.dir, 'tree');
+      await mkdir(join(tree, 'sub'), { recursive: true });
+      await writeFile(join(tree, 'sub', 'a.txt'), 'a');
+      await writeFile(join(tree, 'top.txt'), 'top');
+      const backup = await cli(['backup', tree, '--to', join(s.dir, 'dest'), '--json'], { home: s.home });
+      expect(backup.code).toBe(0);
+      // The target already holds the tree's first path component as a link to somewhere else.
+      const target = join(s.dir, 'target');
+      const outside = join(s.dir, 'outside');
+      await mkdir(target);
+      await mkdir(outside);
+      const first = tree.split('/').filter(Boolean)[0]!;
+      await symlink(outside, join(target, first));
+      const r = await cli(['restore', backup.json.saveSets[0].saveSet, '--to', target, '--overwrite', '--json'], {
+        home: s.home,
+      });
+      expect(r.code).toBe(1);
+      expect(r.json.error.code).toBe('TAPIR_E_UNSAFE_PATH');
+      expect(r.json.error.message).toContain('is a symbolic link');
+      expect(await ls(outside)).toEqual([]);
+    } finally {
+      await s.dispose();
+    }
+  });
 });

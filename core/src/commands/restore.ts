@@ -58,7 +58,10 @@ Items whose data is damaged are reported and left out; everything else is restor
       `restored ${result.items} items (${formatBytes(result.bytes)}) of save set ${result.saveSet} to ${this.flags.to ?? this.flags.target}`,
     );
     for (const d of result.damaged) this.logToStderr(`damaged: ${d.path}: ${d.reason}`);
-    if (result.damaged.length > 0) this.setExitCode(ExitCode.DAMAGED);
+    for (const f of result.failed) this.logToStderr(`failed: ${f.path}: ${f.reason} [${f.code}]`);
+    // A target's failure outranks damage: the operator must act on it before trusting the restore.
+    if (result.failed.length > 0) this.setExitCode(ExitCode.FAILED);
+    else if (result.damaged.length > 0) this.setExitCode(ExitCode.DAMAGED);
     return result;
   }
 

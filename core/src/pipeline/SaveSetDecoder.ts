@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type ChunkPipe, TapirError } from '@tapir/sdk';
+import { type ChunkPipe, isTapirError, TapirError } from '@tapir/sdk';
 import { ArchiveReader, type Member } from '../format/ArchiveReader.js';
 import { TypeFlag } from '../format/pax.js';
 import {
@@ -14,6 +14,13 @@ import { parseSparseMap } from '../format/sparse.js';
 /** A damaged or missing item found while reading a save set. */
 export interface DamagedItem {
   path: string;
+  reason: string;
+}
+
+/** An item the receiver could not take, with the error's code. */
+export interface FailedItem {
+  path: string;
+  code: string;
   reason: string;
 }
 
@@ -40,6 +47,8 @@ export interface DecodeResult {
   /** Items delivered intact. */
   delivered: number;
   damaged: DamagedItem[];
+  /** Items whose data was intact but the receiver failed to take (a restore target's error). */
+  failed: FailedItem[];
   /** The archive's own manifest (when asked for and present). */
   manifest?: ManifestItem[];
   /** The manifest's end record; absent means the archive is incomplete. */
@@ -54,6 +63,7 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
   const reader = new ArchiveReader(source);
   const wanted = new Map(options.wanted);
   const damaged: DamagedItem[] = [];
+  const failed: FailedItem[] = [];
   let delivered = 0;
   const manifestLines: string[] = [];
   let end: ManifestEnd['$end'] | undefined;
@@ -124,7 +134,15 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
         await options.deliver(item, verified(decode(raw), item, hashName));
         delivered++;
       } catch (error) {
-        damaged.push({ path, reason: (error as Error).message.replace(`${path}: `, '') });
+        // Damage is the archive's fault; anything else is the receiver's, and is reported as a failure.
+        if (isTapirError(error, 'TAPIR_E_ITEM_DAMAGED'))
+          damaged.push({ path, reason: error.message.replace(`${path}: `, '') });
+        else
+          failed.push({
+            path,
+            code: isTapirError(error) ? error.code : 'TAPIR_E_PLUGIN_FAILED',
+            reason: (error as Error).message,
+          });
       } finally {
         // A decoder that failed may still have a read of this item in flight: wait for it before reading on.
         await raw.return(undefined);
@@ -132,7 +150,7 @@ export async function decodeSaveSet(source: AsyncIterable<Uint8Array>, options: 
     }
     for (const path of wanted.keys()) damaged.push({ path, reason: 'not found in the archive' });
     const manifest = options.readManifest ? manifestLines.map((l) => JSON.parse(l) as ManifestItem) : undefined;
-    return { header, delivered, damaged, ...(manifest ? { manifest } : {}), ...(end ? { end } : {}) };
+    return { header, delivered, damaged, failed, ...(manifest ? { manifest } : {}), ...(end ? { end } : {}) };
   } finally {
     await reader.close();
   }

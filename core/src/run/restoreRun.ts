@@ -4,7 +4,7 @@ import type { SaveSetRecord } from '../catalog/Catalog.js';
 import type { KindConfig } from '../config/types.js';
 import type { ManifestItem } from '../format/saveSetFormat.js';
 import type { PluginHost } from '../host/PluginHost.js';
-import { type DamagedItem, decodeSaveSet } from '../pipeline/SaveSetDecoder.js';
+import { type DamagedItem, decodeSaveSet, type FailedItem } from '../pipeline/SaveSetDecoder.js';
 import { decoderFor } from './decoders.js';
 import { attempt } from './attribution.js';
 import { runContext, type RunServices } from './runContext.js';
@@ -17,6 +17,8 @@ export interface RestoreResult {
   items: number;
   bytes: number;
   damaged: DamagedItem[];
+  /** Items the restore target failed to write (its errors, not the save set's). */
+  failed: FailedItem[];
   /** Save sets read, oldest first (an incremental needs its ancestors). */
   read: string[];
 }
@@ -60,6 +62,7 @@ export async function runRestore(request: RestoreRequest, env: RunServices): Pro
   await attempt(targetKind.plugin, 'restoreTarget.prepare', () => target.prepare());
 
   const damaged: DamagedItem[] = [];
+  const failed: FailedItem[] = [];
   let items = 0;
   let bytes = 0;
   // Items without data first (directories; links are deferred by the target), then data save set by save set.
@@ -89,6 +92,7 @@ export async function runRestore(request: RestoreRequest, env: RunServices): Pro
       },
     );
     damaged.push(...result.damaged);
+    failed.push(...result.failed);
     bySaveSet.delete(holder.id);
   }
   for (const [holder, missing] of bySaveSet) {
@@ -98,7 +102,13 @@ export async function runRestore(request: RestoreRequest, env: RunServices): Pro
   await attempt(targetKind.plugin, 'restoreTarget.finish', () => target.finish());
   if (damaged.length > 0)
     log.error({ damaged }, `${damaged.length} item(s) of save set ${saveSet.id} could not be restored`);
+  if (failed.length > 0)
+    log.error(
+      { failed },
+      `${failed.length} item(s) of save set ${saveSet.id} could not be written to the restore target`,
+    );
   return {
+    failed,
     saveSet: saveSet.id,
     target: String(request.target.path ?? request.target.kind),
     items,

@@ -38,7 +38,7 @@ export class FilesRestoreTarget implements RestoreTarget {
   private readonly links: ItemMeta[] = [];
   private readonly made = new Set<string>();
   private readonly writing = new Set<Promise<void>>();
-  private failure: unknown;
+  private readonly failures: string[] = [];
 
   constructor(private readonly options: FilesRestoreOptions) {
     this.root = options.path;
@@ -82,6 +82,7 @@ export class FilesRestoreTarget implements RestoreTarget {
     const target = this.resolve(item.path);
     switch (item.type) {
       case 'directory':
+        if (this.options.overwrite) await this.refuseLinkedParents(item.path, true);
         await this.ensureDirectory(target);
         this.directories.push(item);
         return;
@@ -90,13 +91,14 @@ export class FilesRestoreTarget implements RestoreTarget {
         this.links.push(item);
         return;
       default:
+        if (this.options.overwrite) await this.refuseLinkedParents(item.path);
         await this.ensureDirectory(dirname(target));
         if ((item.size ?? Infinity) <= BACKGROUND_LIMIT && !item.sparse) {
           // Take the data now (its hash is checked as it is read), write it while the next items arrive.
           const content: Buffer[] = [];
           if (data)
             for await (const chunk of data) content.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          await this.inBackground(() => this.writeFile(target, item, toIterable(content)));
+          await this.inBackground(item.path, () => this.writeFile(target, item, toIterable(content)));
         } else {
           await this.writeFile(target, item, data);
         }
@@ -110,13 +112,12 @@ export class FilesRestoreTarget implements RestoreTarget {
     this.made.add(path);
   }
 
-  /** Runs a write with at most BACKGROUND_WRITES in flight; the first failure is raised by the next call or by finish(). */
-  private async inBackground(write: () => Promise<void>): Promise<void> {
-    if (this.failure) throw this.failure;
+  /** Runs a write with at most BACKGROUND_WRITES in flight; failures fail the whole restore in finish(). */
+  private async inBackground(path: string, write: () => Promise<void>): Promise<void> {
     while (this.writing.size >= BACKGROUND_WRITES) await Promise.race(this.writing);
     const task: Promise<void> = write()
       .catch((error: unknown) => {
-        this.failure ??= error;
+        this.failures.push(`${path}: ${(error as Error).message}`);
       })
       .finally(() => this.writing.delete(task));
     this.writing.add(task);
@@ -124,7 +125,13 @@ export class FilesRestoreTarget implements RestoreTarget {
 
   async finish(): Promise<void> {
     await Promise.all(this.writing);
-    if (this.failure) throw this.failure;
+    if (this.failures.length > 0) {
+      throw new TapirError(
+        'TAPIR_E_RESTORE_TARGET',
+        `${this.failures.length} file(s) could not be written under ${this.root}: ${this.failures.slice(0, 5).join('; ')}`,
+        { path: this.root },
+      );
+    }
     // Hard links first, then symlinks: once a symlink exists nothing more is written beneath it.
     for (const item of this.links.filter((l) => l.type === 'hardlink')) {
       const target = this.resolve(item.path);
@@ -145,10 +152,7 @@ export class FilesRestoreTarget implements RestoreTarget {
   }
 
   private async writeFile(target: string, item: ItemMeta, data: AsyncIterable<Uint8Array> | undefined): Promise<void> {
-    if (this.options.overwrite) {
-      await this.refuseLinkedParents(item.path);
-      await rm(target, { force: true });
-    }
+    if (this.options.overwrite) await rm(target, { force: true });
     const handle = await open(
       target,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -207,9 +211,13 @@ export class FilesRestoreTarget implements RestoreTarget {
     if (item.mtimeNs) await utimes(path, seconds(item.atimeNs ?? item.mtimeNs), seconds(item.mtimeNs));
   }
 
-  /** In a non-empty target, a directory on the way may be a symlink that leads out: refuse to write through it. */
-  private async refuseLinkedParents(path: string): Promise<void> {
-    const parts = posix.normalize(path).split('/').slice(0, -1);
+  /**
+   * In a non-empty target, a directory on the way may be a symlink that leads out: refuse to write through it.
+   * With `self`, the path itself must not be a symlink either (a directory about to be entered).
+   */
+  private async refuseLinkedParents(path: string, self = false): Promise<void> {
+    const all = posix.normalize(path).split('/');
+    const parts = self ? all : all.slice(0, -1);
     let current = this.root;
     for (const part of parts) {
       current = join(current, part);
