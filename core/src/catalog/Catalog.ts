@@ -59,7 +59,6 @@ const ITEM_BATCH = 500;
 export class Catalog {
   private constructor(
     readonly db: Kysely<CatalogDatabase>,
-    private readonly sqlite: Database.Database,
     readonly path: string,
   ) {}
 
@@ -92,7 +91,7 @@ export class Catalog {
         { cause: error },
       );
     }
-    return new Catalog(db, sqlite, path);
+    return new Catalog(db, path);
   }
 
   async close(): Promise<void> {
@@ -380,11 +379,6 @@ export class Catalog {
       .innerJoin('jobs as j', 'j.id', 's.job_id')
       .selectAll('s')
       .select('j.name as job_name');
-  }
-
-  /** The raw SQLite handle, for maintenance commands (checkpoint, backup of the catalog). */
-  get sqliteHandle(): Database.Database {
-    return this.sqlite;
   }
 }
 

@@ -30,7 +30,7 @@ export class ManifestSpool {
   }
 
   /** Yields the manifest as segments of at most `max` bytes, cut at line ends, followed by `last`. */
-  async *segments(max: number, last: string): AsyncGenerator<{ body: Buffer; last: boolean }> {
+  async *segments(max: number, last: string): AsyncGenerator<Buffer> {
     await this.flush();
     const { size } = await this.handle.stat();
     let pos = 0;
@@ -44,7 +44,7 @@ export class ManifestSpool {
       if (pos >= size) {
         const all = Buffer.concat([data, tail]);
         if (all.length <= max) {
-          yield { body: all, last: true };
+          yield all;
           return;
         }
       }
@@ -52,14 +52,14 @@ export class ManifestSpool {
       if (cut <= 0) {
         // A single line longer than a segment: emit it whole rather than never.
         if (pos >= size) {
-          yield { body: data, last: false };
+          yield data;
           carry = Buffer.alloc(0);
         } else {
           carry = data;
         }
         continue;
       }
-      yield { body: data.subarray(0, cut), last: false };
+      yield data.subarray(0, cut);
       carry = data.subarray(cut);
     }
   }

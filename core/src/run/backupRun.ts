@@ -278,7 +278,7 @@ async function backupOne(
     };
     let index = 0;
     for await (const segment of spool.segments(header.segmentSize, JSON.stringify(end))) {
-      await archive.writeManifestSegment(index++, segment.body);
+      await archive.writeManifestSegment(index++, segment);
     }
     await archive.finish();
     const extents = await attempt(
