@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { TapirError } from '@tapir/sdk';
 import { BaseCommand } from '../../cli/BaseCommand.js';
 import { CatalogMediaStore } from '../../catalog/CatalogMediaStore.js';
-import { saveSetsOn } from './mediumSaveSets.js';
+import { saveSetsOn } from './show.js';
 
 export default class MediaRecycle extends BaseCommand<typeof MediaRecycle> {
   static override summary = 'Return a medium to scratch: the next job that needs a tape relabels it into its pool.';
