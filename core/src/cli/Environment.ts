@@ -79,7 +79,7 @@ export async function openEnvironment(args: {
     config,
     catalog,
     licenses,
-    services: (signal) => ({ host, catalog, log, signal, licenses, home: args.home }),
+    services: (signal) => ({ host, catalog, log, signal, licenses, home: args.home, devices: config.devices }),
     async close() {
       await catalog.close();
       log.flush?.();

@@ -1,5 +1,6 @@
 import type { Logger, RunContext, RunWarning } from '@tapir/sdk';
 import type { Catalog } from '../catalog/Catalog.js';
+import type { DeviceConfig } from '../config/types.js';
 import { CatalogMediaStore } from '../catalog/CatalogMediaStore.js';
 import type { PluginHost } from '../host/PluginHost.js';
 import type { LicenseStore } from '../licensing/LicenseStore.js';
@@ -12,11 +13,20 @@ export interface RunServices {
   signal: AbortSignal;
   licenses?: LicenseStore;
   home?: string;
+  /** The configuration's `devices:` section, for destinations that name a device (`changer: lib1`). */
+  devices?: Record<string, DeviceConfig>;
+}
+
+const devicesOf = new WeakMap<RunContext, Record<string, DeviceConfig>>();
+
+/** The `devices:` section of the run's configuration, if the run was given it. */
+export function configuredDevices(ctx: RunContext): Record<string, DeviceConfig> | undefined {
+  return devicesOf.get(ctx);
 }
 
 /** Builds the {@link RunContext} plugins get during a run. */
 export function runContext(job: string, env: RunServices, warn: (w: RunWarning) => void): RunContext {
-  return {
+  const ctx: RunContext = {
     job,
     signal: env.signal,
     log: env.log,
@@ -29,4 +39,6 @@ export function runContext(job: string, env: RunServices, warn: (w: RunWarning) 
       await env.host.hooks.media.promise(event);
     },
   };
+  if (env.devices) devicesOf.set(ctx, env.devices);
+  return ctx;
 }

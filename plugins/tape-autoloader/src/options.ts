@@ -1,4 +1,4 @@
-import type { JSONSchema } from '@tapir/sdk';
+import { TapirError, type JSONSchema } from '@tapir/sdk';
 
 /** A drive element's drive: a LUN on the changer's target, or on another target when `url` is given. */
 export interface TapeDriveRef {
@@ -21,6 +21,10 @@ export interface TapeChangerOptions {
 
 /** Options of the `tape` destination. */
 export interface TapeOptions {
+  /**
+   * The library. In a configuration file it may also be the name of an `iscsi-changer` in `devices:`; tapir resolves
+   * the name (drives named there included) before the destination sees its options.
+   */
   changer: TapeChangerOptions;
   /** The pool whose tapes this destination writes; scratch tapes are labelled into it. Default `default`. */
   pool?: string;
@@ -41,6 +45,12 @@ export interface ResolvedTapeOptions {
 export const DEFAULT_BLOCK_SIZE = 262_144;
 
 export function resolveOptions(options: TapeOptions): ResolvedTapeOptions {
+  if (typeof options.changer !== 'object' || options.changer === null)
+    throw new TapirError(
+      'TAPIR_E_CONFIG_INVALID',
+      `the tape destination's changer "${String(options.changer)}" was not resolved from devices:; give its url here`,
+      { device: String(options.changer) },
+    );
   return {
     changer: options.changer,
     pool: options.pool ?? 'default',
@@ -59,25 +69,30 @@ const driveRef: JSONSchema = {
   additionalProperties: false,
 };
 
+const changerSchema: JSONSchema = {
+  type: 'object',
+  required: ['url'],
+  properties: {
+    url: { type: 'string', pattern: '^iscsi://' },
+    lun: { type: 'integer', minimum: 0, maximum: 255 },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
+    drives: {
+      type: 'object',
+      propertyNames: { pattern: '^[0-9]+$' },
+      additionalProperties: driveRef,
+    },
+  },
+  additionalProperties: false,
+};
+
 /** The JSON schema of {@link TapeOptions}. */
 export const tapeOptionsSchema: JSONSchema = {
   type: 'object',
   required: ['changer'],
   properties: {
     changer: {
-      type: 'object',
-      required: ['url'],
-      properties: {
-        url: { type: 'string', pattern: '^iscsi://' },
-        lun: { type: 'integer', minimum: 0, maximum: 255 },
-        timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
-        drives: {
-          type: 'object',
-          propertyNames: { pattern: '^[0-9]+$' },
-          additionalProperties: driveRef,
-        },
-      },
-      additionalProperties: false,
+      // A name from the configuration's `devices:` section (tapir resolves it), or the changer's settings.
+      oneOf: [{ type: 'string', minLength: 1 }, changerSchema],
     },
     pool: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$', not: { const: 'scratch' } },
     // Multiples of 512 (tar's block) up to 1 MiB, the largest block tgt and many HBAs take.

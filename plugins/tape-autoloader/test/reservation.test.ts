@@ -111,3 +111,53 @@ describe('drive reservation', () => {
     );
   });
 });
+
+describe('a changer named in devices:', () => {
+  it('is resolved from the configuration, drives named there included, for backup and restore', async () => {
+    await writeFile(
+      bed.config,
+      [
+        'version: 1',
+        'devices:',
+        '  lib1:',
+        '    kind: iscsi-changer',
+        `    url: ${bed.vtl.url}`,
+        `    lun: ${bed.vtl.changerLun}`,
+        "    drives: { '1': drive1, '2': { lun: 2 } }",
+        '  drive1:',
+        '    kind: iscsi-tape',
+        `    url: ${bed.vtl.url}/1`,
+        'destinations:',
+        '  named: { kind: tape, changer: lib1, pool: named }',
+        'jobs:',
+        '  named:',
+        `    sources: [ { kind: files, paths: [${join(bed.dir, 'b')}] } ]`,
+        '    destination: named',
+        '',
+      ].join('\n'),
+    );
+    const r = await bed.tapir('job', 'run', 'named', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const id = r.json.saveSets[0].saveSet as string;
+    expect(
+      sh('sqlite3', [join(bed.home, 'catalog.db'), `select destination from save_sets where id = '${id}'`]),
+    ).toContain('"changer":"lib1"');
+    const restore = await bed.tapir('restore', id, '--to', join(bed.dir, 'restore-named'), '--json');
+    expect(restore.code, restore.stderr + restore.stdout).toBe(0);
+    await writeFile(
+      bed.config,
+      [
+        'version: 1',
+        'jobs:',
+        '  x:',
+        `    sources: [ { kind: files, paths: [${bed.dir}] } ]`,
+        '    destination: { kind: tape, changer: nolib }',
+        '',
+      ].join('\n'),
+    );
+    const bad = await bed.tapir('job', 'run', 'x', '--json');
+    expect(bad.code).not.toBe(0);
+    expect(bad.json.error).toMatchObject({ code: 'TAPIR_E_CONFIG_INVALID', context: { device: 'nolib' } });
+    expect(bad.json.error.message).toContain('changer "nolib" is not an iscsi-changer in devices:');
+  });
+});
