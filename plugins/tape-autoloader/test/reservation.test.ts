@@ -161,3 +161,41 @@ describe('a changer named in devices:', () => {
     expect(bad.json.error.message).toContain('changer "nolib" is not an iscsi-changer in devices:');
   });
 });
+
+describe('two streams', () => {
+  it('write two save sets at once on two drives and two tapes', async () => {
+    await bed.configure(
+      [
+        '  both:',
+        `    sources: [ { kind: files, paths: [${join(bed.dir, 'a')}] }, { kind: files, paths: [${join(bed.dir, 'b')}] } ]`,
+        '    destination: two',
+        '    streams: 2',
+        '    level: full',
+      ].join('\n'),
+      [
+        '  two:',
+        '    kind: tape',
+        `    changer: { url: ${bed.vtl.url}, lun: ${bed.vtl.changerLun}, drives: { '1': { lun: 1 }, '2': { lun: 2 } } }`,
+        '    pool: two',
+      ].join('\n'),
+    );
+    const r = await bed.tapir('job', 'run', 'both', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const ids = r.json.saveSets.map((s: { saveSet: string }) => s.saveSet) as string[];
+    expect(ids).toHaveLength(2);
+    const media = ids.map((id) =>
+      sh('sqlite3', [join(bed.home, 'catalog.db'), `select medium_id from extents where save_set_id = '${id}'`]).trim(),
+    );
+    expect(new Set(media).size).toBe(2);
+    const log = await bed.log();
+    const loads = log
+      .map((l) => String(l.msg))
+      .filter((m) => /^loading .* into drive [12]$/.test(m))
+      .slice(-2);
+    expect(loads.map((m) => m.slice(-7)).sort()).toEqual(['drive 1', 'drive 2']);
+    for (const id of ids) {
+      const restore = await bed.tapir('restore', id, '--to', join(bed.dir, `restore-${id}`), '--json');
+      expect(restore.code, restore.stderr + restore.stdout).toBe(0);
+    }
+  });
+});
