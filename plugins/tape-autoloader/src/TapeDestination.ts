@@ -32,6 +32,7 @@ export class TapeDestination implements Destination {
   async check(ctx: RunContext): Promise<void> {
     try {
       const mounts = await this.connect(ctx);
+      await mounts.clearIdleDrives(ctx);
       const found = await mounts.candidates(ctx);
       const loaded = this.idle.some((m) => m.tape);
       if (found.writable.length === 0 && !loaded) throw mounts.noTapeError(found);

@@ -95,6 +95,7 @@ export class TapeMounts {
   async mountWritable(mount: Mount, ctx: RunContext, exclude: Set<string>): Promise<MountedTape> {
     const deadline = Date.now() + this.options.reserveTimeoutSeconds * 1000;
     let told = false;
+    await this.clearIdleDrives(ctx);
     for (;;) {
       const found = await this.candidates(ctx, exclude);
       if (found.writable.length === 0) {
@@ -404,6 +405,36 @@ export class TapeMounts {
       message: `${c.barcode} labelled into pool ${pool}`,
     });
     return { barcode: c.barcode, slot: c.slot, lock, record: labelled, label: newLabel };
+  }
+
+  /**
+   * Puts back tapes that killed runs left in drives nobody holds, so that they count as candidates again. Drives
+   * reserved by a live job (this process's included) are left alone.
+   */
+  async clearIdleDrives(ctx: RunContext): Promise<void> {
+    const inv = await this.library.inventory();
+    const mapped = new Set(await this.library.driveElements());
+    for (const d of inv.inventory.drives) {
+      if (!d.full || !mapped.has(d.address)) continue;
+      const lock = await ResourceLock.tryAcquire(
+        ResourceLock.directory(ctx.home),
+        this.driveResource(d.address),
+        ctx.job,
+      );
+      if (!lock) continue;
+      try {
+        const slot = this.homeSlot(d, inv);
+        ctx.log.warn(
+          { drive: d.address, barcode: d.barcode, slot },
+          `drive ${d.address} still holds ${d.barcode ?? 'a tape'}; putting it back into slot ${slot}`,
+        );
+        await this.library.unload(d.address, slot);
+      } catch (error) {
+        ctx.log.warn({ err: error, drive: d.address }, `drive ${d.address}: ${(error as Error).message}`);
+      } finally {
+        await lock.release();
+      }
+    }
   }
 
   /** Empties a reserved drive of a tape left there by a killed run (nobody else can hold it: we hold the drive). */
