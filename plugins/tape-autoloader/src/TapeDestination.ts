@@ -83,11 +83,18 @@ export class TapeDestination implements Destination {
   async discard(_saveSetId: string, _ctx: RunContext): Promise<void> {}
 
   /**
-   * Every save set on the pool's tapes in the licensed slots, read from the tapes alone (labels, continuation markers,
-   * save-set headers), for `tapir catalog rebuild`. Loads every tape of the pool in turn.
+   * Every save set on the pool's tapes in the licensed slots (or on the `scanMedia` tapes, whatever their pool), read
+   * from the tapes alone (labels, continuation markers, save-set headers), for `tapir catalog rebuild` and
+   * `tapir media scan`. Loads every tape in turn.
    */
   async list(ctx: RunContext): Promise<Extent[][]> {
-    return scanPool(await this.connect(ctx), this.options.pool, ctx);
+    try {
+      return await scanPool(await this.connect(ctx), this.options.pool, ctx, this.options.scanMedia);
+    } catch (error) {
+      // As for check(): tapir does not close a destination whose list() failed.
+      await this.close();
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,14 @@ interface ScannedFile {
  * save set's first part (its id from the header member), a continuation marker and the part after it — and returns
  * each save set as the extents to open it with, in sequence order. Parts whose first part was not found are left out.
  */
-export async function scanPool(mounts: TapeMounts, pool: string, ctx: RunContext): Promise<Extent[][]> {
+export async function scanPool(
+  mounts: TapeMounts,
+  pool: string,
+  ctx: RunContext,
+  only?: readonly string[],
+): Promise<Extent[][]> {
+  // Tapes asked for by barcode must all be there (in the licensed slots) before anything is read.
+  if (only) await mounts.requirePresent(only, ctx);
   const inv = await mounts.library.inventory();
   const files: ScannedFile[] = [];
   const tapes: Array<{ barcode: string; slot: number; label: VolumeLabel; files: ScannedFile[]; count: number }> = [];
@@ -31,8 +38,10 @@ export async function scanPool(mounts: TapeMounts, pool: string, ctx: RunContext
   try {
     for (const slot of inv.slots) {
       if (!slot.full || !slot.barcode || isCleaningCartridge(slot)) continue;
+      if (only && !only.includes(slot.barcode)) continue;
       const record = await ctx.media?.get(slot.barcode);
-      if (record && (record.state === 'scratch' || record.state === 'cleaning' || record.state === 'retired')) continue;
+      if (!only && record && (record.state === 'scratch' || record.state === 'cleaning' || record.state === 'retired'))
+        continue;
       mount ??= await mounts.reserveDrive(ctx);
       let tape;
       try {
@@ -41,7 +50,7 @@ export async function scanPool(mounts: TapeMounts, pool: string, ctx: RunContext
         ctx.log.info({ barcode: slot.barcode }, `scan: ${slot.barcode} skipped: ${(error as Error).message}`);
         continue;
       }
-      if (tape.label.pool !== pool) {
+      if (!only && tape.label.pool !== pool) {
         await mounts.unmount(mount, ctx);
         continue;
       }
@@ -50,6 +59,9 @@ export async function scanPool(mounts: TapeMounts, pool: string, ctx: RunContext
       tapes.push({ barcode: tape.barcode, slot: slot.address, label: tape.label, ...scanned });
       await mounts.unmount(mount, ctx);
     }
+    for (const b of only ?? [])
+      if (!tapes.some((t) => t.barcode === b))
+        ctx.log.warn({ barcode: b }, `scan: ${b} is not a readable tapir tape in the licensed slots`);
   } finally {
     if (mount) await mounts.release(mount, ctx);
   }

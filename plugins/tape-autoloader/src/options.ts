@@ -32,6 +32,11 @@ export interface TapeOptions {
   blockSize?: number;
   /** How long to wait for a drive (or tape) another job holds before failing. Default 600. */
   reserveTimeoutSeconds?: number;
+  /**
+   * Restricts the destination's `list()` to these barcodes, whatever their pool (set by `tapir media scan`, not kept
+   * in the catalog).
+   */
+  scanMedia?: string[];
 }
 
 /** {@link TapeOptions} with the defaults applied. */
@@ -40,6 +45,7 @@ export interface ResolvedTapeOptions {
   pool: string;
   blockSize: number;
   reserveTimeoutSeconds: number;
+  scanMedia: string[] | undefined;
 }
 
 export const DEFAULT_BLOCK_SIZE = 262_144;
@@ -56,6 +62,7 @@ export function resolveOptions(options: TapeOptions): ResolvedTapeOptions {
     pool: options.pool ?? 'default',
     blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
     reserveTimeoutSeconds: options.reserveTimeoutSeconds ?? 600,
+    scanMedia: options.scanMedia,
   };
 }
 
@@ -98,6 +105,7 @@ export const tapeOptionsSchema: JSONSchema = {
     // Multiples of 512 (tar's block) up to 1 MiB, the largest block tgt and many HBAs take.
     blockSize: { type: 'integer', minimum: 512, maximum: 1_048_576, multipleOf: 512 },
     reserveTimeoutSeconds: { type: 'number', minimum: 0 },
+    scanMedia: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
   additionalProperties: false,
 };

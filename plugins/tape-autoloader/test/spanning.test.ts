@@ -176,6 +176,42 @@ describe('recovery without the catalog', () => {
   });
 });
 
+describe('tapir media scan', () => {
+  it('reads only the tapes named; a save set with a part on a tape not read is left out until it is', async () => {
+    const home = join(bed.dir, 'scan-home');
+    const fresh = (...args: string[]) => cli([...args, '--config', bed.config], { home });
+    const one = await fresh('media', 'scan', 'TAPE0003L6', '--destination', 'tapes', '--json');
+    expect(one.code, one.stderr + one.stdout).toBe(0);
+    expect(one.json.results.map((r: { saveSet: string; outcome: string }) => [r.saveSet, r.outcome])).toEqual([
+      [second.saveSet, 'imported'],
+    ]);
+    const media = await fresh('media', 'list', '--json');
+    expect(media.json.media.map((m: { id: string }) => m.id)).toEqual(['TAPE0003L6']);
+    const all = await fresh(
+      'media',
+      'scan',
+      'TAPE0001L6',
+      'TAPE0002L6',
+      'TAPE0003L6',
+      '--destination',
+      'tapes',
+      '--json',
+    );
+    expect(all.code, all.stderr + all.stdout).toBe(0);
+    expect(all.json.results.map((r: { saveSet: string; outcome: string }) => [r.saveSet, r.outcome]).sort()).toEqual(
+      [
+        [first.saveSet, 'imported'],
+        [second.saveSet, 'present'],
+      ].sort(),
+    );
+    const restore = await fresh('restore', first.saveSet, '--to', join(bed.dir, 'restore-scanned'), '--json');
+    expect(restore.code, restore.stderr + restore.stdout).toBe(0);
+    const missing = await fresh('media', 'scan', 'TAPE0009L6', '--destination', 'tapes', '--json');
+    expect(missing.code).toBe(1);
+    expect(missing.json.error.message).toContain('tape TAPE0009L6 is needed but is not in the library');
+  });
+});
+
 describe('recovery with GNU tar alone', () => {
   it('a save set read raw from its tape file lists and extracts with tar', async () => {
     const transport = await IscsiTransport.connect(bed.vtl.url);
