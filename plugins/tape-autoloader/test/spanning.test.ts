@@ -305,3 +305,29 @@ describe('tapir media', () => {
     ]);
   });
 });
+
+describe('tapir media sync', () => {
+  it('records where the tapes are, and which ones left the library', async () => {
+    const changerUrl = `${bed.vtl.url}/${bed.vtl.changerLun}`;
+    const transport = await IscsiTransport.connect(bed.vtl.url);
+    const changer = await MediaChanger.open(transport, bed.vtl.changerLun);
+    try {
+      await changer.move(10, bed.vtl.addresses.importExport);
+      const r = await bed.tapir('media', 'sync', changerUrl, '--json');
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      const changes = r.json.changes.map((c: { barcode: string; location: string }) => `${c.barcode} ${c.location}`);
+      expect(changes).toContain('TAPE0001L6 import/export slot 8');
+      expect(changes).toContain('CLN001L1 slot 16');
+      const show = await bed.tapir('media', 'show', 'CLN001L1', '--json');
+      expect(show.json.medium.state).toBe('cleaning');
+    } finally {
+      await changer.move(bed.vtl.addresses.importExport, 10);
+      await transport.close();
+    }
+    const back = await bed.tapir('media', 'sync', changerUrl, '--json');
+    const moved = back.json.changes.filter((c: { change: string }) => c.change.startsWith('moved'));
+    expect(moved.map((c: { barcode: string; location: string }) => `${c.barcode} ${c.location}`)).toEqual([
+      'TAPE0001L6 slot 10',
+    ]);
+  });
+});
