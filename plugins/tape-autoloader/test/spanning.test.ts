@@ -331,3 +331,22 @@ describe('tapir media sync', () => {
     ]);
   });
 });
+
+describe('a restore that needs a tape in a slot beyond the licence', () => {
+  it('fails naming the tape, the slot and the licence feature', async () => {
+    const transport = await IscsiTransport.connect(bed.vtl.url);
+    const changer = await MediaChanger.open(transport, bed.vtl.changerLun);
+    await changer.move(10, 17);
+    try {
+      const r = await bed.tapir('restore', first.saveSet, '--to', join(bed.dir, 'restore-unlicensed'), '--json');
+      expect(r.code).toBe(1);
+      expect(r.json.error.code).toBe('TAPIR_E_LICENSE_LIMIT');
+      expect(r.json.error.message).toBe(
+        'tape TAPE0001L6 is needed but sits in slot 17, beyond the 4 slots the licence allows (autoloader.slots): move it into slots 10–13 or license more slots',
+      );
+    } finally {
+      await changer.move(17, 10);
+      await transport.close();
+    }
+  });
+});
