@@ -350,3 +350,22 @@ describe('a restore that needs a tape in a slot beyond the licence', () => {
     }
   });
 });
+
+describe('tapir media export and import', () => {
+  it('take a tape out through the import/export slot and back into a free licensed slot', async () => {
+    const changerUrl = `${bed.vtl.url}/${bed.vtl.changerLun}`;
+    const out = await bed.tapir('media', 'export', 'TAPE0002L6', '--changer', changerUrl, '--json');
+    expect(out.code, out.stderr + out.stdout).toBe(0);
+    expect(out.json.exported).toEqual([{ barcode: 'TAPE0002L6', from: 11, to: 8 }]);
+    expect((await bed.tapir('media', 'show', 'TAPE0002L6', '--json')).json.medium.location).toBe(
+      'import/export slot 8',
+    );
+    const restore = await bed.tapir('restore', first.saveSet, '--to', join(bed.dir, 'restore-exported'), '--json');
+    expect(restore.code).toBe(1);
+    expect(restore.json.error.message).toContain('tape TAPE0002L6 is needed and sits in the import/export slot 8');
+    const back = await bed.tapir('media', 'import', '--changer', changerUrl, '--json');
+    expect(back.code, back.stderr + back.stdout).toBe(0);
+    expect(back.json).toMatchObject({ licensed: 4, imported: [{ barcode: 'TAPE0002L6', from: 8, to: 11 }], left: [] });
+    expect((await bed.tapir('media', 'show', 'TAPE0002L6', '--json')).json.medium.location).toBe('slot 11');
+  });
+});
