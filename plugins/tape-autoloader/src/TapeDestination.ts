@@ -47,11 +47,19 @@ export class TapeDestination implements Destination {
     const mounts = await this.connect(ctx);
     const mount = this.idle.shift() ?? (await mounts.reserveDrive(ctx));
     this.busy.add(mount);
-    return new TapeSaveSetWriter(mounts, mount, this.options.blockSize, info, ctx, async (m, reusable) => {
-      this.busy.delete(m);
-      if (reusable && m.tape) this.idle.push(m);
-      else await mounts.release(m, ctx);
-    });
+    return new TapeSaveSetWriter(
+      mounts,
+      mount,
+      this.options.blockSize,
+      this.options.retentionDays,
+      info,
+      ctx,
+      async (m, reusable) => {
+        this.busy.delete(m);
+        if (reusable && m.tape) this.idle.push(m);
+        else await mounts.release(m, ctx);
+      },
+    );
   }
 
   async open(extents: Extent[], ctx: RunContext): Promise<SaveSetReader> {

@@ -27,6 +27,7 @@ export class TapeSaveSetWriter implements SaveSetWriter {
     private readonly mounts: TapeMounts,
     private readonly mount: Mount,
     private readonly blockSize: number,
+    private readonly retentionDays: number | undefined,
     private readonly info: SaveSetInfo,
     private readonly ctx: RunContext,
     /** Called with the mount once the writer is finished with it (committed: reuse it; aborted: release it). */
@@ -130,6 +131,7 @@ export class TapeSaveSetWriter implements SaveSetWriter {
       files: (this.mount.drive.position.file ?? open.file + 1) - 1,
       bytes: tape.record.bytes + open.bytes,
       lastWritten: new Date().toISOString(),
+      ...retention(tape.record.retainUntil, aborted ? undefined : this.retentionDays),
     };
     await this.ctx.media?.put(tape.record);
     if (full) {
@@ -157,4 +159,11 @@ export class TapeSaveSetWriter implements SaveSetWriter {
       })
       .catch(() => {});
   }
+}
+
+/** The later of a tape's retention date and `days` from now. */
+function retention(current: string | undefined, days: number | undefined): { retainUntil?: string } {
+  if (days === undefined) return current ? { retainUntil: current } : {};
+  const wanted = new Date(Date.now() + days * 86_400_000).toISOString();
+  return { retainUntil: current && current > wanted ? current : wanted };
 }

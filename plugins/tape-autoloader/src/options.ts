@@ -33,6 +33,11 @@ export interface TapeOptions {
   /** How long to wait for a drive (or tape) another job holds before failing. Default 600. */
   reserveTimeoutSeconds?: number;
   /**
+   * Days the data written to a tape must be kept: each write moves the tape's `retainUntil` to at least this far
+   * ahead, and `tapir media recycle` refuses a tape before then. Default: no retention date.
+   */
+  retentionDays?: number;
+  /**
    * Restricts the destination's `list()` to these barcodes, whatever their pool (set by `tapir media scan`, not kept
    * in the catalog).
    */
@@ -45,6 +50,7 @@ export interface ResolvedTapeOptions {
   pool: string;
   blockSize: number;
   reserveTimeoutSeconds: number;
+  retentionDays: number | undefined;
   scanMedia: string[] | undefined;
 }
 
@@ -62,6 +68,7 @@ export function resolveOptions(options: TapeOptions): ResolvedTapeOptions {
     pool: options.pool ?? 'default',
     blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
     reserveTimeoutSeconds: options.reserveTimeoutSeconds ?? 600,
+    retentionDays: options.retentionDays,
     scanMedia: options.scanMedia,
   };
 }
@@ -105,6 +112,7 @@ export const tapeOptionsSchema: JSONSchema = {
     // Multiples of 512 (tar's block) up to 1 MiB, the largest block tgt and many HBAs take.
     blockSize: { type: 'integer', minimum: 512, maximum: 1_048_576, multipleOf: 512 },
     reserveTimeoutSeconds: { type: 'number', minimum: 0 },
+    retentionDays: { type: 'number', minimum: 0 },
     scanMedia: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
   additionalProperties: false,

@@ -177,6 +177,7 @@ describe('two streams', () => {
         '    kind: tape',
         `    changer: { url: ${bed.vtl.url}, lun: ${bed.vtl.changerLun}, drives: { '1': { lun: 1 }, '2': { lun: 2 } } }`,
         '    pool: two',
+        '    retentionDays: 30',
       ].join('\n'),
     );
     const r = await bed.tapir('job', 'run', 'both', '--json');
@@ -193,6 +194,14 @@ describe('two streams', () => {
       .filter((m) => /^loading .* into drive [12]$/.test(m))
       .slice(-2);
     expect(loads.map((m) => m.slice(-7)).sort()).toEqual(['drive 1', 'drive 2']);
+    // retentionDays: each tape written is kept at least 30 days, and recycling it is refused until then.
+    const shown = await bed.tapir('media', 'show', media[0]!, '--json');
+    const days = (Date.parse(shown.json.medium.retainUntil) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThanOrEqual(30);
+    const recycle = await bed.tapir('media', 'recycle', media[0]!, '--json');
+    expect(recycle.code).toBe(1);
+    expect(recycle.json.error.message).toContain(`is retained until ${shown.json.medium.retainUntil}`);
     for (const id of ids) {
       const restore = await bed.tapir('restore', id, '--to', join(bed.dir, `restore-${id}`), '--json');
       expect(restore.code, restore.stderr + restore.stdout).toBe(0);
