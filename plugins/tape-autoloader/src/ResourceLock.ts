@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TapirError, type Logger } from '@tapir/sdk';
@@ -30,18 +31,22 @@ export class ResourceLock {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${resource.replace(/[^A-Za-z0-9._-]+/g, '_')}.lock`);
     for (let attempt = 0; attempt < 3; attempt++) {
+      // The owner is written to a private file first and linked into place: link() is atomic and fails when the
+      // lock exists, so nobody ever reads a lock file without its owner (and takes it for stale).
+      const mine: LockOwner = { pid: process.pid, job, since: new Date().toISOString() };
+      const draft = `${path}.${process.pid}.${randomUUID()}`;
+      await writeFile(draft, JSON.stringify(mine), { mode: 0o600 });
       try {
-        const handle = await open(path, 'wx', 0o600);
-        const owner: LockOwner = { pid: process.pid, job, since: new Date().toISOString() };
-        await handle.writeFile(JSON.stringify(owner));
-        await handle.close();
+        await link(draft, path);
         return new ResourceLock(resource, path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        await rm(draft, { force: true });
       }
       const owner = await ResourceLock.owner(path);
       if (owner && isAlive(owner.pid)) return undefined;
-      // Stale: the process that made it is gone (or the file is unreadable half-written garbage).
+      // Stale: the process that made it is gone (or the file is not a lock file tapir wrote).
       await rm(path, { force: true });
     }
     return undefined;
