@@ -70,10 +70,15 @@ export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<
     .map((t) => ({ config: t, provided: host.require('transforms', t.kind) }))
     .sort((a, b) => a.provided.value.stage - b.provided.value.stage);
   const destination = await openDestination(host, spec.destination, ctx);
-  await cleanupAbandoned(host, catalog, ctx);
-  await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.check', () =>
-    destination.check(ctx),
-  );
+  try {
+    await cleanupAbandoned(host, catalog, ctx);
+    await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.check', () =>
+      destination.check(ctx),
+    );
+  } catch (error) {
+    await destination.close?.().catch(() => {});
+    throw error;
+  }
 
   const runId = await catalog.beginRun(spec.job);
   const startedAt = new Date().toISOString();

@@ -58,3 +58,18 @@ function namedDrive(devices: Record<string, DeviceConfig>, name: string): { url:
     );
   return { url: `iscsi://${url.host}:${url.port}/${url.targetName}`, lun };
 }
+
+/** Opens a destination, runs `work` with it, and closes it whatever happens (a tape session must not outlive it). */
+export async function withDestination<T>(
+  host: PluginHost,
+  config: KindConfig,
+  ctx: RunContext,
+  work: (destination: Destination) => Promise<T>,
+): Promise<T> {
+  const destination = await openDestination(host, config, ctx);
+  try {
+    return await work(destination);
+  } finally {
+    await destination.close?.().catch(() => {});
+  }
+}

@@ -5,7 +5,7 @@ import type { ManifestItem, SaveSetHeader } from '../format/saveSetFormat.js';
 import { decodeSaveSet } from '../pipeline/SaveSetDecoder.js';
 import { attempt } from './attribution.js';
 import { decoderFor } from './decoders.js';
-import { openDestination, splitKind } from './kinds.js';
+import { splitKind, withDestination } from './kinds.js';
 import { runContext, type RunServices } from './runContext.js';
 
 /** What a catalog rebuild found for one stored save set. */
@@ -29,46 +29,48 @@ export async function rebuildCatalog(destination: KindConfig, env: RunServices):
   const { host, catalog } = env;
   const ctx = runContext('catalog-rebuild', env, () => {});
   const provided = host.require('destinations', destination.kind);
-  const opened = await openDestination(host, destination, ctx);
-  if (!opened.list) {
-    throw new TapirError(
-      'TAPIR_E_PLUGIN_FAILED',
-      `the ${destination.kind} destination cannot list what it stores, so the catalog cannot be rebuilt from it`,
-      { plugin: provided.plugin },
-    );
-  }
-  const stored = await attempt(provided.plugin, 'destination.list', () => opened.list!(ctx));
   const found: Array<{ header: SaveSetHeader; manifest: ManifestItem[]; extents: Extent[]; bytes: number }> = [];
   const results: RebuiltSaveSet[] = [];
-  for (const extents of stored) {
-    const reader = await opened.open(extents, ctx);
-    try {
-      const decoded = await decodeSaveSet(reader.read(ctx.signal), {
-        wanted: new Map(),
-        decoder: (h) => decoderFor(host, h),
-        deliver: async () => {},
-        readManifest: true,
-      });
-      if (!decoded.end || !decoded.manifest) {
-        results.push({
-          saveSet: decoded.header.id,
-          job: decoded.header.job,
-          outcome: 'incomplete',
-          detail: 'the archive has no manifest end',
-        });
-        continue;
-      }
-      found.push({ header: decoded.header, manifest: decoded.manifest, extents, bytes: decoded.end.bytes });
-    } catch (error) {
-      results.push({
-        outcome: 'unreadable',
-        detail: `${JSON.stringify(extents.map((e) => e.location))}: ${(error as Error).message}`,
-      });
-    } finally {
-      await reader.close();
+  await withDestination(host, destination, ctx, async (opened) => {
+    if (!opened.list) {
+      throw new TapirError(
+        'TAPIR_E_PLUGIN_FAILED',
+        `the ${destination.kind} destination cannot list what it stores, so the catalog cannot be rebuilt from it`,
+        { plugin: provided.plugin },
+      );
     }
-  }
-  await opened.close?.();
+    const stored = await attempt(provided.plugin, 'destination.list', () => opened.list!(ctx));
+    for (const extents of stored) {
+      try {
+        const reader = await opened.open(extents, ctx);
+        try {
+          const decoded = await decodeSaveSet(reader.read(ctx.signal), {
+            wanted: new Map(),
+            decoder: (h) => decoderFor(host, h),
+            deliver: async () => {},
+            readManifest: true,
+          });
+          if (!decoded.end || !decoded.manifest) {
+            results.push({
+              saveSet: decoded.header.id,
+              job: decoded.header.job,
+              outcome: 'incomplete',
+              detail: 'the archive has no manifest end',
+            });
+            continue;
+          }
+          found.push({ header: decoded.header, manifest: decoded.manifest, extents, bytes: decoded.end.bytes });
+        } finally {
+          await reader.close();
+        }
+      } catch (error) {
+        results.push({
+          outcome: 'unreadable',
+          detail: `${JSON.stringify(extents.map((e) => e.location))}: ${(error as Error).message}`,
+        });
+      }
+    }
+  });
   // Parents first: a save set is always newer than its parent.
   found.sort((a, b) => a.header.startedAt.localeCompare(b.header.startedAt));
   const known = new Set<string>();

@@ -8,7 +8,7 @@ import { type DamagedItem, decodeSaveSet, type FailedItem } from '../pipeline/Sa
 import { decoderFor } from './decoders.js';
 import { attempt } from './attribution.js';
 import { runContext, type RunServices } from './runContext.js';
-import { openDestination, splitKind } from './kinds.js';
+import { splitKind, withDestination } from './kinds.js';
 
 /** What a restore did. */
 export interface RestoreResult {
@@ -128,23 +128,24 @@ export async function readSaveSet(
   deliver: (item: ManifestItem, data: AsyncIterable<Buffer>) => Promise<void>,
   readManifest = false,
 ) {
-  const destination = await openDestination(
+  return withDestination(
     host,
     { kind: record.destination.kind, ...record.destination.options },
     ctx,
+    async (destination) => {
+      const reader = await destination.open(extents, ctx);
+      try {
+        return await decodeSaveSet(reader.read(ctx.signal), {
+          wanted,
+          decoder: (header) => decoderFor(host, header),
+          deliver,
+          readManifest,
+        });
+      } finally {
+        await reader.close();
+      }
+    },
   );
-  const reader = await destination.open(extents, ctx);
-  try {
-    return await decodeSaveSet(reader.read(ctx.signal), {
-      wanted,
-      decoder: (header) => decoderFor(host, header),
-      deliver,
-      readManifest,
-    });
-  } finally {
-    await reader.close();
-    await destination.close?.();
-  }
 }
 
 function select(items: ManifestItem[], patterns: string[]): ManifestItem[] {
