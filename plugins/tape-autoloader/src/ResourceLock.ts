@@ -63,7 +63,7 @@ export class ResourceLock {
 
   /**
    * Takes the first free lock of `resources` (in order), waiting with a log message while all are held, and failing
-   * after `timeoutSeconds` with `TAPIR_E_DEVICE_TIMEOUT` naming the holders.
+   * after `timeoutSeconds` with `TAPIR_E_DRIVE_BUSY` naming the holders.
    */
   static async acquireAny(
     dir: string,
@@ -85,7 +85,7 @@ export class ResourceLock {
       );
       if (Date.now() >= deadline)
         throw new TapirError(
-          'TAPIR_E_DEVICE_TIMEOUT',
+          'TAPIR_E_DRIVE_BUSY',
           `no ${options.what} free within ${options.timeoutSeconds} s (reserveTimeoutSeconds): held by ${holders.join(', ')}`,
           { resources: [...resources], holders },
         );

@@ -141,7 +141,7 @@ export class TapeMounts {
       // Every candidate is in use by another job.
       if (Date.now() >= deadline)
         throw new TapirError(
-          'TAPIR_E_DEVICE_TIMEOUT',
+          'TAPIR_E_DRIVE_BUSY',
           `every writable tape of pool ${this.options.pool} was in use by other jobs for ${this.options.reserveTimeoutSeconds} s (reserveTimeoutSeconds)`,
           { pool: this.options.pool },
         );
@@ -268,7 +268,7 @@ export class TapeMounts {
       );
     }
     return new TapirError(
-      'TAPIR_E_DESTINATION_UNAVAILABLE',
+      'TAPIR_E_POOL_EXHAUSTED',
       `pool ${pool} has no writable tape: no tape of the pool is in state append and there is no scratch tape in ${this.library.name}.${seen} Add scratch tapes to the library, or label or recycle a tape into pool ${pool} (a recycled tape goes back to scratch).`,
       { pool, device: this.library.name },
     );

@@ -96,7 +96,7 @@ describe('an 8-slot library with the unlicensed 4-slot default', () => {
     const r = await bed.tapir('job', 'run', 'fill', '--json');
     expect(r.code).toBe(1);
     const text = r.stdout + r.stderr;
-    expect(text).toContain('TAPIR_E_DESTINATION_UNAVAILABLE');
+    expect(text).toContain('TAPIR_E_POOL_EXHAUSTED');
     expect(text).toContain('pool default has no writable tape');
     expect(text).toContain('Add scratch tapes to the library, or label or recycle a tape into pool default');
     expect(text).toContain('TAPE0001L6 full (pool default)');

@@ -63,7 +63,7 @@ describe('drive reservation', () => {
       expect(r.code).toBe(1);
       expect(Date.now() - started).toBeGreaterThan(2000);
       const text = r.stdout + r.stderr;
-      expect(text).toContain('TAPIR_E_DEVICE_TIMEOUT');
+      expect(text).toContain('TAPIR_E_DRIVE_BUSY');
       expect(text).toMatch(
         /no drive of .* free within 2 s \(reserveTimeoutSeconds\): held by .*job someone-else, pid \d+/,
       );
