@@ -153,10 +153,6 @@ export class XapiConnection {
   /** Logs out. Never throws. */
   async close(): Promise<void> {
     await this.client.disconnect().catch(() => {});
-    // xen-api 4.7 keeps its HTTP dispatcher (and its keep-alive sockets) open after disconnect(), which holds the
-    // process for up to a minute after a job: close it gracefully once the logout has unblocked its event poll.
-    const dispatcher = (this.client as unknown as { _undiciDispatcher?: { close(): Promise<void> } })._undiciDispatcher;
-    await dispatcher?.close().catch(() => {});
   }
 
   private error(error: unknown, what: string): TapirError {

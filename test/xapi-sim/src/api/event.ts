@@ -1,7 +1,7 @@
 import { canonicalClassName, XAPI_CLASSES, type XapiClassName } from '../model/pool-database.js';
 import { eventToken, parseEventToken, type PoolEvent } from '../model/event-log.js';
 import { XapiFailure } from '../model/xapi-failure.js';
-import type { Session, XapiPool } from '../model/xapi-pool.js';
+import type { XapiPool } from '../model/xapi-pool.js';
 import { cloneValue, type XapiValue } from '../model/xapi-value.js';
 import { refArg, stringArg } from './args.js';
 import type { MethodGroup } from './method-table.js';
@@ -68,7 +68,6 @@ export async function eventFrom(
   token: string,
   timeoutSeconds: number,
   signal: AbortSignal,
-  session?: Session,
 ): Promise<XapiValue> {
   const filter = parseFilter(classes);
   if (pool.faults.takeEventsLost()) {
@@ -104,13 +103,7 @@ export async function eventFrom(
     seen = pool.db.events.lastId;
     found = found.concat(fresh.filter((e) => matches(filter, e)));
     if (found.length > 0 || Date.now() >= deadline || signal.aborted) break;
-    // Like XAPI's From.on_session_deleted: logging the session out unblocks this call with SESSION_INVALID.
-    if (session?.ended.signal.aborted) throw new XapiFailure('SESSION_INVALID', [session.ref]);
-    await pool.db.events.waitAfter(
-      seen,
-      deadline - Date.now(),
-      session ? AbortSignal.any([signal, session.ended.signal]) : signal,
-    );
+    await pool.db.events.waitAfter(seen, deadline - Date.now(), signal);
   }
   return {
     events: coalesce(found).map(wireEvent),
@@ -127,7 +120,7 @@ export const eventMethods: MethodGroup = {
   'event.from': {
     params: ['classes', 'token', 'timeout'],
     run: (ctx, [classes, token, timeout]) =>
-      eventFrom(ctx.pool, classes, stringArg(token, 'token'), Number(timeout), ctx.signal, ctx.session),
+      eventFrom(ctx.pool, classes, stringArg(token, 'token'), Number(timeout), ctx.signal),
   },
   'event.inject': {
     params: ['class', 'ref'],

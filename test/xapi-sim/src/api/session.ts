@@ -20,7 +20,7 @@ export const sessionMethods: MethodGroup = {
   'session.logout': {
     params: [],
     run: (ctx) => {
-      if (ctx.session !== undefined) ctx.pool.endSession(ctx.session.ref);
+      if (ctx.session !== undefined) ctx.pool.sessions.delete(ctx.session.ref);
       return '';
     },
   },

@@ -23,8 +23,6 @@ export interface Session {
   /** The host the session was opened on (`session.get_this_host`). */
   hostRef: string;
   originator: string;
-  /** Aborted when the session ends: blocked `event.from` calls of the session wake and answer `SESSION_INVALID`. */
-  readonly ended: AbortController;
 }
 
 /** Behaviour switches of a simulated pool. */
@@ -86,24 +84,9 @@ export class XapiPool {
 
   /** Opens a session for a user on a host. */
   openSession(user: string, hostRef: string, originator = ''): Session {
-    const session: Session = {
-      ref: newOpaqueRef(),
-      uuid: newUuid(),
-      user,
-      hostRef,
-      originator,
-      ended: new AbortController(),
-    };
+    const session: Session = { ref: newOpaqueRef(), uuid: newUuid(), user, hostRef, originator };
     this.sessions.set(session.ref, session);
     return session;
-  }
-
-  /** Ends a session; as XAPI's `on_session_deleted`, it unblocks the session's pending `event.from` calls. */
-  endSession(ref: string): void {
-    const session = this.sessions.get(ref);
-    if (session === undefined) return;
-    this.sessions.delete(ref);
-    session.ended.abort();
   }
 
   /** The session with this reference; throws `SESSION_INVALID`. */
