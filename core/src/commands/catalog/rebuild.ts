@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { TapirError } from '@tapir/sdk';
 import { BaseCommand } from '../../cli/BaseCommand.js';
-import { table } from '../../cli/format.js';
+import { rebuildReport } from '../../cli/rebuildReport.js';
 import { rebuildCatalog } from '../../run/rebuildCatalog.js';
 
 export default class CatalogRebuild extends BaseCommand<typeof CatalogRebuild> {
@@ -32,20 +32,8 @@ export default class CatalogRebuild extends BaseCommand<typeof CatalogRebuild> {
     }
     destination = { ...destination };
     const results = await rebuildCatalog(destination, env.services(this.signal));
-    this.log(
-      table([
-        ['SAVE SET', 'JOB', 'LEVEL', 'OUTCOME', 'DETAIL'],
-        ...results.map((r) => [
-          r.saveSet ?? '?',
-          r.job ?? '',
-          r.level ?? '',
-          r.outcome,
-          r.detail ?? (r.items !== undefined ? `${r.items} items` : ''),
-        ]),
-      ]),
-    );
-    const imported = results.filter((r) => r.outcome === 'imported').length;
-    this.log(`${imported} save set(s) imported, ${results.length - imported} not`);
+    const { text, imported } = rebuildReport(results);
+    this.log(text);
     return { imported, results };
   }
 }

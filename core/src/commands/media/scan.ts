@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { type Destination, type DestinationKind, TapirError } from '@tapir/sdk';
 import { BaseCommand } from '../../cli/BaseCommand.js';
-import { table } from '../../cli/format.js';
+import { rebuildReport } from '../../cli/rebuildReport.js';
 import type { PluginHost } from '../../host/PluginHost.js';
 import { rebuildCatalog } from '../../run/rebuildCatalog.js';
 
@@ -36,20 +36,8 @@ export default class MediaScan extends BaseCommand<typeof MediaScan> {
     // The barcodes reach the destination as an option of this scan only; the catalog keeps the configured options.
     const host = barcodes.length ? scanningHost(services.host, barcodes) : services.host;
     const results = await rebuildCatalog({ ...configured }, { ...services, host });
-    this.log(
-      table([
-        ['SAVE SET', 'JOB', 'LEVEL', 'OUTCOME', 'DETAIL'],
-        ...results.map((r) => [
-          r.saveSet ?? '?',
-          r.job ?? '',
-          r.level ?? '',
-          r.outcome,
-          r.detail ?? (r.items !== undefined ? `${r.items} items` : ''),
-        ]),
-      ]),
-    );
-    const imported = results.filter((r) => r.outcome === 'imported').length;
-    this.log(`${imported} save set(s) imported, ${results.length - imported} not`);
+    const { text, imported } = rebuildReport(results);
+    this.log(text);
     return { imported, results };
   }
 }
