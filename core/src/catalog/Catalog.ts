@@ -217,6 +217,17 @@ export class Catalog {
     });
   }
 
+  /** Marks complete save sets whose data was on a medium that was recycled as `expired`: they can no longer be restored. */
+  async expireSaveSets(ids: string[], reason: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('save_sets')
+      .set({ status: 'expired', error: reason })
+      .where('id', 'in', ids)
+      .where('status', '=', 'complete')
+      .execute();
+  }
+
   async failSaveSet(id: string, error: string): Promise<void> {
     await this.db
       .updateTable('save_sets')

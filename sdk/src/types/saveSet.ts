@@ -3,8 +3,11 @@
 /** The backup level of a save set. */
 export type BackupLevel = 'full' | 'incremental' | 'differential';
 
-/** A save set's lifecycle state in the catalog. Only `complete` save sets are restorable. */
-export type SaveSetStatus = 'running' | 'complete' | 'failed';
+/**
+ * A save set's lifecycle state in the catalog. Only `complete` save sets are restorable; `expired` ones were complete
+ * but their medium was recycled.
+ */
+export type SaveSetStatus = 'running' | 'complete' | 'failed' | 'expired';
 
 /** A transform as recorded in a save-set header, so that restore can undo it. */
 export interface TransformDescriptor {

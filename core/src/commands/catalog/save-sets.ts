@@ -11,7 +11,7 @@ export default class CatalogSaveSets extends BaseCommand<typeof CatalogSaveSets>
   static override flags = {
     job: Flags.string({ description: 'only save sets of this job' }),
     status: Flags.option({
-      options: ['running', 'complete', 'failed'] as const,
+      options: ['running', 'complete', 'failed', 'expired'] as const,
       description: 'only save sets in this state',
     })(),
     since: Flags.string({ description: 'started at or after this date/time (ISO 8601)' }),

@@ -42,8 +42,13 @@ export default class MediaRecycle extends BaseCommand<typeof MediaRecycle> {
     delete (scratch as { label?: string }).label;
     delete (scratch as { retainUntil?: string }).retainUntil;
     await store.put(scratch);
+    // The catalog must not promise what the tape will no longer hold.
+    await env.catalog.expireSaveSets(
+      live.map((s) => s.id),
+      `expired: medium ${medium.id} was recycled`,
+    );
     this.log(
-      `${medium.id} returned to scratch${live.length ? `; ${live.length} save set(s) on it can no longer be restored once it is relabelled` : ''}`,
+      `${medium.id} returned to scratch${live.length ? `; ${live.length} save set(s) on it are now expired` : ''}`,
     );
     return { medium: scratch, lost: live.map((s) => s.id) };
   }
