@@ -26,6 +26,7 @@ import { SaveSetEncoder } from '../pipeline/SaveSetEncoder.js';
 import { TAPIR_VERSION } from '../version.js';
 import { abortError, asTapirError, attempt, attributed } from './attribution.js';
 import { ManifestSpool } from './ManifestSpool.js';
+import { RunNotifiers } from './notifiers.js';
 import { runContext, type RunServices } from './runContext.js';
 import { openDestination, splitKind } from './kinds.js';
 
@@ -41,6 +42,8 @@ export interface BackupSpec {
   level: BackupLevel;
   /** Save sets written at once. */
   streams: number;
+  /** Notifiers told about the run (start, each save set, end, failure, media events). */
+  notifiers?: KindConfig[];
 }
 
 /** What a backup run's environment provides. */
@@ -57,9 +60,18 @@ const PROGRESS_EVERY_MS = 200;
  * it is marked failed and its partial data removed.
  */
 export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<RunEndEvent> {
+  const notifiers = await RunNotifiers.create(env.host, spec.notifiers ?? [], env.log);
+  try {
+    return await runWithNotifiers(spec, env, notifiers);
+  } finally {
+    await notifiers.close();
+  }
+}
+
+async function runWithNotifiers(spec: BackupSpec, env: RunEnvironment, notifiers: RunNotifiers): Promise<RunEndEvent> {
   const { host, catalog, log } = env;
   const warnings: RunWarning[] = [];
-  const ctx: RunContext = runContext(spec.job, env, (w) => {
+  const ctx: RunContext = runContext(spec.job, { ...env, notify: (e) => notifiers.notify(e) }, (w) => {
     warnings.push(w);
     log.warn({ warning: w }, w.message);
   });
@@ -82,14 +94,18 @@ export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<
 
   const runId = await catalog.beginRun(spec.job);
   const startedAt = new Date().toISOString();
-  await host.hooks.runStart.promise({ type: 'start', job: spec.job, runId, at: startedAt });
+  const start = { type: 'start' as const, job: spec.job, runId, at: startedAt };
+  await host.hooks.runStart.promise(start);
+  await notifiers.notify(start);
   const results: SaveSetEndEvent[] = [];
   let runError: TapirError | undefined;
   try {
     const queue = [...sourceKinds];
     const workers = Array.from({ length: Math.min(spec.streams, queue.length) }, async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        results.push(await backupOne(next, { spec, env, ctx, runId, destination, transformKinds }));
+        const result = await backupOne(next, { spec, env, ctx, runId, destination, transformKinds });
+        await notifiers.notify(result);
+        results.push(result);
       }
     });
     await Promise.all(workers);
@@ -104,7 +120,9 @@ export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<
   await catalog.endRun(runId, status, failure?.message);
   if (failure) {
     const error = failure;
-    await host.hooks.runFailure.promise({ type: 'failure', job: spec.job, runId, error });
+    const failureEvent = { type: 'failure' as const, job: spec.job, runId, error };
+    await host.hooks.runFailure.promise(failureEvent);
+    await notifiers.notify(failureEvent);
   }
   const end: RunEndEvent = {
     type: 'end',
@@ -116,6 +134,7 @@ export async function runBackup(spec: BackupSpec, env: RunEnvironment): Promise<
     saveSets: results,
   };
   await host.hooks.runEnd.promise(end);
+  await notifiers.notify(end);
   if (runError) throw runError;
   return end;
 }

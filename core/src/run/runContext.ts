@@ -1,4 +1,4 @@
-import type { Logger, RunContext, RunWarning } from '@tapir/sdk';
+import type { Logger, MediaEvent, RunContext, RunWarning } from '@tapir/sdk';
 import type { Catalog } from '../catalog/Catalog.js';
 import type { DeviceConfig } from '../config/types.js';
 import { CatalogMediaStore } from '../catalog/CatalogMediaStore.js';
@@ -13,6 +13,8 @@ export interface RunServices {
   signal: AbortSignal;
   licenses?: LicenseStore;
   home?: string;
+  /** Where media events go besides the `media` hook: the run's notifiers. */
+  notify?: (event: MediaEvent) => Promise<void>;
   /** The configuration's `devices:` section, for destinations that name a device (`changer: lib1`). */
   devices?: Record<string, DeviceConfig>;
 }
@@ -37,6 +39,7 @@ export function runContext(job: string, env: RunServices, warn: (w: RunWarning) 
     emit: async (event) => {
       env.log.info({ media: event }, event.message);
       await env.host.hooks.media.promise(event);
+      await env.notify?.(event);
     },
   };
   if (env.devices) devicesOf.set(ctx, env.devices);

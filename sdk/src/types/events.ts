@@ -1,5 +1,6 @@
 /** Events of a run's lifecycle, as lifecycle hooks and notifiers receive them. */
 import type { BackupLevel } from './saveSet.js';
+import type { MediaEvent } from './media.js';
 import type { RunWarning } from './context.js';
 
 /** A run started. */
@@ -68,4 +69,4 @@ export interface RunFailureEvent {
 
 /** Any run event. */
 export type RunEvent =
-  RunStartEvent | RunItemEvent | RunProgressEvent | SaveSetEndEvent | RunEndEvent | RunFailureEvent;
+  RunStartEvent | RunItemEvent | RunProgressEvent | SaveSetEndEvent | RunEndEvent | RunFailureEvent | MediaEvent;

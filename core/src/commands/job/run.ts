@@ -41,6 +41,7 @@ export default class JobRun extends BaseCommand<typeof JobRun> {
         sources: job.sources,
         destination,
         transforms: job.transforms,
+        notifiers: job.notifiers,
         level: this.flags.level ?? job.level,
         streams: job.streams,
       },
