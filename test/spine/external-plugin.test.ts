@@ -40,7 +40,10 @@ jobs:
     expect(v.code).toBe(0);
     const names = v.json.plugins.map((p: { name: string }) => p.name);
     expect(names).toEqual(expect.arrayContaining(['core', 'disk', 'files', 'hello']));
-    expect(v.json.plugins.find((p: { name: string }) => p.name === 'hello')).toMatchObject({ package: 'tapir-plugin-hello', type: 'link' });
+    expect(v.json.plugins.find((p: { name: string }) => p.name === 'hello')).toMatchObject({
+      package: 'tapir-plugin-hello',
+      type: 'link',
+    });
   });
 
   it('runs in a job, and its save set restores byte for byte', async () => {
