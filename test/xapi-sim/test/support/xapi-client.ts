@@ -8,7 +8,7 @@ import { encodeXmlRpcValue, parseXmlRpcResponse, type XapiValue } from '../../sr
 export const exec = promisify(execFile);
 
 /** A decoded wire value; tests assert its shape themselves. */
- 
+
 export type Json = any;
 
 /** An API error as a client sees it. */
