@@ -101,14 +101,22 @@ describe('drive reservation', () => {
   });
 
   it('waits while the drive is held and goes on once it is free', async () => {
-    const holder = spawn('sleep', ['1.5']);
+    // The holder lives until the job has said it waits for it: no race with how fast the CLI starts.
+    const holder = spawn('sleep', ['120']);
     await writeFile(lockFile, JSON.stringify({ pid: holder.pid, job: 'brief', since: new Date().toISOString() }));
-    const r = await bed.tapir('job', 'run', 'b', '--json');
+    const running = bed.tapir('job', 'run', 'b', '--json');
+    const waiting = /waiting up to 60 s for a drive of .*job brief, pid/;
+    const deadline = Date.now() + 60_000;
+    try {
+      while (!(await bed.log()).some((l) => waiting.test(String(l.msg)))) {
+        if (Date.now() > deadline) throw new Error('the job never said it was waiting for the drive');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    const r = await running;
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    const log = await bed.log();
-    expect(log.map((l) => l.msg)).toContainEqual(
-      expect.stringMatching(/waiting up to 60 s for a drive of .*job brief, pid/),
-    );
   });
 });
 
