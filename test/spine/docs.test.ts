@@ -12,7 +12,9 @@ describe('docs/cli.md', () => {
       .map((c) => c.id.replace(/:/g, ' '))
       .sort();
     const doc = await readFile(join(REPO, 'docs/cli.md'), 'utf8');
-    const documented = [...doc.matchAll(/^\| `tapir ([a-z -]+?)(?: [<[].*)?` \|/gm)].map((m) => m[1]!.trim()).sort();
+    const documented = [...doc.matchAll(/^\| `tapir ([a-z -]+?)(?: [<[][^`]*)?`\s*\|/gm)]
+      .map((m) => m[1]!.trim())
+      .sort();
     expect(documented).toEqual(commands);
   });
 });
