@@ -2,6 +2,7 @@
  * What `tapir device status` and `tapir tape …` report about a drive: readiness with the device's own sense, block
  * size and limits, write protection, position, and the loaded tape's barcode when a changer knows it.
  */
+import { Args } from '@oclif/core';
 import { TapirError } from '@tapir/sdk';
 import {
   ReadPositionForm,
@@ -108,3 +109,9 @@ export async function requireMedium(opened: OpenedDrive, timeoutMs = 30_000): Pr
     );
   await opened.drive.waitReady(timeoutMs);
 }
+
+/** The `<drive>` argument of the drive commands: one definition, one help text. */
+export const driveArg = Args.string({
+  description: 'a configured drive, iscsi://host[:port]/target/lun, or <changer>/drive:N',
+  required: true,
+});

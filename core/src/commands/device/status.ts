@@ -1,7 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/BaseCommand.js';
 import { withDeviceSessions } from '../../cli/devices.js';
-import { driveStatus } from '../../cli/devicesDrive.js';
+import { driveArg, driveStatus } from '../../cli/devicesDrive.js';
 
 export default class DeviceStatus extends BaseCommand<typeof DeviceStatus> {
   static override summary =
@@ -15,10 +14,7 @@ that do not report their position (tgt) show it as unknown.`;
     '<%= config.bin %> device status iscsi://127.0.0.1:3261/iqn.2026-11.test:vtl/1',
   ];
   static override args = {
-    drive: Args.string({
-      description: 'a configured drive, iscsi://host[:port]/target/lun, or <changer>/drive:N',
-      required: true,
-    }),
+    drive: driveArg,
   };
 
   async run() {

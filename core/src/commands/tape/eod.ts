@@ -1,7 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/BaseCommand.js';
 import { withDeviceSessions } from '../../cli/devices.js';
-import { requireMedium } from '../../cli/devicesDrive.js';
+import { driveArg, requireMedium } from '../../cli/devicesDrive.js';
 
 export default class TapeEod extends BaseCommand<typeof TapeEod> {
   static override summary = 'Move to the end of recorded data, counting the tape files on the way.';
@@ -9,10 +8,7 @@ export default class TapeEod extends BaseCommand<typeof TapeEod> {
 tape files, and whether data follows the last filemark. The next write would append at this position.`;
   static override examples = ['<%= config.bin %> tape eod drive1', '<%= config.bin %> tape eod lib1/drive:1 --json'];
   static override args = {
-    drive: Args.string({
-      description: 'a configured drive, iscsi://host[:port]/target/lun, or <changer>/drive:N',
-      required: true,
-    }),
+    drive: driveArg,
   };
 
   async run() {

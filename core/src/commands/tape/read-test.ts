@@ -1,8 +1,7 @@
-import { Args } from '@oclif/core';
 import { TapirError } from '@tapir/sdk';
 import { BaseCommand } from '../../cli/BaseCommand.js';
 import { withDeviceSessions } from '../../cli/devices.js';
-import { driveStatus, requireMedium } from '../../cli/devicesDrive.js';
+import { driveArg, driveStatus, requireMedium } from '../../cli/devicesDrive.js';
 import { parseTestHeader, testBlock, type TestHeader } from '../../cli/devicesTestData.js';
 
 export default class TapeReadTest extends BaseCommand<typeof TapeReadTest> {
@@ -15,10 +14,7 @@ block when anything differs, and 1 when the tape holds no write-test data.`;
     '<%= config.bin %> tape read-test lib1/drive:1 --json',
   ];
   static override args = {
-    drive: Args.string({
-      description: 'a configured drive, iscsi://host[:port]/target/lun, or <changer>/drive:N',
-      required: true,
-    }),
+    drive: driveArg,
   };
 
   async run() {

@@ -1,7 +1,6 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/BaseCommand.js';
 import { withDeviceSessions } from '../../cli/devices.js';
-import { requireMedium } from '../../cli/devicesDrive.js';
+import { driveArg, requireMedium } from '../../cli/devicesDrive.js';
 
 export default class TapeRewind extends BaseCommand<typeof TapeRewind> {
   static override summary = 'Rewind the tape in a drive to its beginning.';
@@ -11,10 +10,7 @@ export default class TapeRewind extends BaseCommand<typeof TapeRewind> {
     '<%= config.bin %> tape rewind iscsi://127.0.0.1:3261/iqn.2026-11.test:vtl/1',
   ];
   static override args = {
-    drive: Args.string({
-      description: 'a configured drive, iscsi://host[:port]/target/lun, or <changer>/drive:N',
-      required: true,
-    }),
+    drive: driveArg,
   };
 
   async run() {

@@ -1,10 +1,10 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { TapirError } from '@tapir/sdk';
 import { isCleaningCartridge } from '@tapir/devices';
 import { BaseCommand } from '../../cli/BaseCommand.js';
 import { ExitCode } from '../../cli/exitCodes.js';
 import { withDeviceSessions } from '../../cli/devices.js';
-import { driveStatus, requireMedium } from '../../cli/devicesDrive.js';
+import { driveArg, driveStatus, requireMedium } from '../../cli/devicesDrive.js';
 import { TEST_HEADER_BYTES, newSeed, testBlock } from '../../cli/devicesTestData.js';
 
 export default class TapeWriteTest extends BaseCommand<typeof TapeWriteTest> {
@@ -17,10 +17,7 @@ and reports the throughput. Everything on the tape is lost: use a scratch tape a
     '<%= config.bin %> tape write-test lib1/drive:1 --blocks 1000 --block-size 1048576 --force --json',
   ];
   static override args = {
-    drive: Args.string({
-      description: 'a configured drive, iscsi://host[:port]/target/lun, or <changer>/drive:N',
-      required: true,
-    }),
+    drive: driveArg,
   };
   static override flags = {
     blocks: Flags.integer({ description: 'how many blocks to write', default: 100, min: 1 }),
