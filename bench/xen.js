@@ -26,9 +26,18 @@ function run(cmd, args) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
+  let lastOutput = process.hrtime.bigint();
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    lastOutput = process.hrtime.bigint();
+  });
   child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolveRun) => child.on('close', (code) => resolveRun({ code, stdout, stderr })));
+  // `linger`: from the job's last output (its --json report, printed when the run is over) to the process's exit.
+  return new Promise((resolveRun) =>
+    child.on('close', (code) =>
+      resolveRun({ code, stdout, stderr, linger: Number(process.hrtime.bigint() - lastOutput) / 1e9 }),
+    ),
+  );
 }
 
 async function rpc(method, params) {
@@ -85,6 +94,7 @@ try {
   console.log(
     `tapir job run (CLI start, login, export, save set on disk, catalog): ${tapir.toFixed(2)} s, ${rate(exported, tapir)}, ${(stored / MiB).toFixed(0)} MiB stored`,
   );
+  console.log(`tapir process exit after its report: ${r.linger.toFixed(2)} s`);
   console.log(`tapir / ceiling throughput: ${(ceiling / tapir).toFixed(2)} (goal ≥ 0.80)`);
 } finally {
   await sim.stop();

@@ -1,7 +1,17 @@
 import { Readable } from 'node:stream';
 import { type ErrorCode, TapirError } from '@tapir/sdk';
 import { createClient, type Xapi } from 'xen-api';
+import { parseTaskResult } from './taskResult.js';
 import { safeUrl, translateXapiError, xapiCode } from './xapiErrors.js';
+
+/** Task polling: from a short first look (most simulator and small-VM tasks end within ms) up to once a second. */
+const FIRST_POLL_MS = 10;
+const LAST_POLL_MS = 1000;
+/** How long a failed transfer waits for its task to say why, before reporting the transfer's own error. */
+const FAILURE_LOOKUP_MS = 5000;
+
+/** A task still running at the deadline of {@link XapiConnection.awaitTask}. */
+class TaskStillPending extends Error {}
 
 /** Where and how to log in to a pool. */
 export interface XapiCredentials {
@@ -24,6 +34,8 @@ export type XapiRecord = Record<string, unknown>;
  */
 export class XapiConnection {
   readonly url: string;
+  /** Tasks seen ended by {@link awaitTask}: destroyed without a cancel first. */
+  private readonly endedTasks = new Set<string>();
   private constructor(
     private readonly client: Xapi,
     url: string,
@@ -39,10 +51,9 @@ export class XapiConnection {
       url: credentials.url,
       auth: { user: credentials.username, password: credentials.password },
       allowUnauthorized: credentials.allowUnauthorized ?? true,
-      watchEvents: ['task'],
+      // No event loop: tasks are polled (see awaitTask), so nothing is left running after disconnect().
+      watchEvents: false,
     });
-    // xen-api emits 'error' on its event loop; a listener keeps it from crashing the process.
-    client.on('error', () => {});
     const timeout = credentials.connectTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -73,12 +84,21 @@ export class XapiConnection {
     }
   }
 
-  /** Like {@link call} but through `Async.<method>` and its task, for long operations (snapshots, shutdowns). */
+  /**
+   * Like {@link call} but through `Async.<method>` and its task, for long operations (snapshots, shutdowns): the
+   * task is polled until it ends, its result returned or its error thrown, and then destroyed.
+   */
   async callAsync<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
+    let task: string;
     try {
-      return await this.client.callAsync<T>(method, ...args);
+      task = await this.client.call<string>(`Async.${method}`, ...args);
     } catch (error) {
       throw this.error(error, method);
+    }
+    try {
+      return (await this.awaitTask(task, method)) as T;
+    } finally {
+      await this.destroyTask(task);
     }
   }
 
@@ -93,8 +113,8 @@ export class XapiConnection {
   }
 
   /**
-   * Streams a GET data handler (`/export`, `/export_raw_vdi`). The task bound to the transfer is awaited after the
-   * body ends: XAPI closes an export cleanly even when it failed (`VDI_IO_ERROR`), and only the task tells.
+   * Streams a GET data handler (`/export`, `/export_raw_vdi`) bound to a task of its own. The task is awaited after
+   * the body ends: XAPI closes an export cleanly even when it failed (`VDI_IO_ERROR`), and only the task tells.
    */
   async *download(
     pathname: string,
@@ -102,35 +122,38 @@ export class XapiConnection {
     what: string,
     signal: AbortSignal,
   ): AsyncGenerator<Uint8Array> {
-    let response;
+    const task = await this.createTask(what);
     try {
-      response = await this.client.getResource(pathname, { query });
-    } catch (error) {
-      throw this.error(error, what);
-    }
-    const body = response.body;
-    const abort = (): void => {
-      body.destroy(new TapirError('TAPIR_E_ABORTED', 'the run was cancelled'));
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    let complete = false;
-    try {
-      for await (const chunk of body) yield chunk as Uint8Array;
-      complete = true;
-    } catch (error) {
-      if (signal.aborted) throw error;
-      // A reset mid-body: the task says why when it can.
-      const taskError = await settle(response.task);
-      throw this.error(taskError ?? error, what);
+      let response;
+      try {
+        response = await this.client.getResource(pathname, { query: { ...query, task_id: task } });
+      } catch (error) {
+        throw this.error((await this.taskError(task, FAILURE_LOOKUP_MS)) ?? error, what);
+      }
+      const body = response.body;
+      const abort = (): void => {
+        body.destroy(new TapirError('TAPIR_E_ABORTED', 'the run was cancelled'));
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      let complete = false;
+      try {
+        for await (const chunk of body) yield chunk as Uint8Array;
+        complete = true;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        // A reset mid-body: the task says why when it can.
+        throw this.error((await this.taskError(task, FAILURE_LOOKUP_MS)) ?? error, what);
+      } finally {
+        signal.removeEventListener('abort', abort);
+        if (!complete) body.destroy();
+      }
+      await this.awaitTask(task, what);
     } finally {
-      signal.removeEventListener('abort', abort);
-      if (!complete) body.destroy();
+      await this.destroyTask(task);
     }
-    const taskError = await settle(response.task);
-    if (taskError !== undefined) throw this.error(taskError, what);
   }
 
-  /** PUTs a body to a data handler (`/import`, `/import_raw_vdi`) and returns the task's result. */
+  /** PUTs a body to a data handler (`/import`, `/import_raw_vdi`) bound to a task, and returns the task's result. */
   async upload(
     pathname: string,
     query: Record<string, string>,
@@ -138,16 +161,91 @@ export class XapiConnection {
     length: number | undefined,
     what: string,
   ): Promise<unknown> {
+    const task = await this.createTask(what);
     const stream = Readable.from(body, { objectMode: false });
     // With a known length, xen-api sends it instead of its 1 PiB content-length workaround.
     if (length !== undefined) Object.assign(stream, { length });
     try {
-      return await this.client.putResource(stream, pathname, { query });
-    } catch (error) {
-      throw this.error(error, what);
+      try {
+        await this.client.putResource(stream, pathname, { query: { ...query, task_id: task } });
+      } catch (error) {
+        throw this.error((await this.taskError(task, FAILURE_LOOKUP_MS)) ?? error, what);
+      }
+      const result = await this.awaitTask(task, what);
+      return result;
     } finally {
       stream.destroy();
+      await this.destroyTask(task);
     }
+  }
+
+  /**
+   * Polls a task until it leaves `pending`, then returns its result (parsed from XML-RPC) or throws its
+   * `error_info`. Polling rather than xen-api's event loop: that loop holds an `event.from` request open for a
+   * minute and outlives `disconnect()`, keeping the process alive after the work is done.
+   */
+  private async awaitTask(task: string, what: string, deadline = Infinity): Promise<unknown> {
+    let wait = FIRST_POLL_MS;
+    for (;;) {
+      let record: XapiRecord | undefined;
+      try {
+        record = await this.client.call<XapiRecord>('task.get_record', task);
+      } catch (error) {
+        const translated = this.error(error, what);
+        if (xapiCode(error) !== 'HANDLE_INVALID') throw translated;
+        throw new TapirError(
+          this.errorCode,
+          `${what}: its XAPI task ${task} was destroyed before it finished`,
+          translated.context,
+          { cause: translated.cause },
+        );
+      }
+      if (record.status !== 'pending' && record.status !== 'cancelling') this.endedTasks.add(task);
+      switch (record.status) {
+        case 'success':
+          try {
+            return parseTaskResult(String(record.result ?? ''));
+          } catch (error) {
+            throw new TapirError(
+              this.errorCode,
+              `${what}: XAPI's task result is not an XML-RPC value (${String(record.result).slice(0, 80)})`,
+              { url: this.url },
+              { cause: error },
+            );
+          }
+        case 'failure':
+        case 'cancelled': {
+          const info = Array.isArray(record.error_info) ? record.error_info.map(String) : [];
+          const [code = record.status === 'cancelled' ? 'TASK_CANCELLED' : 'INTERNAL_ERROR', ...params] = info;
+          throw this.error(Object.assign(new Error(`${code}(${params.join(', ')})`), { code, params }), what);
+        }
+      }
+      if (Date.now() + wait > deadline) throw new TaskStillPending();
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait = Math.min(wait * 2, LAST_POLL_MS);
+    }
+  }
+
+  /** The task's error once it ends within `ms`; undefined when it succeeded, still runs, or cannot be read. */
+  private async taskError(task: string, ms: number): Promise<unknown> {
+    try {
+      await this.awaitTask(task, 'transfer', Date.now() + ms);
+      return undefined;
+    } catch (error) {
+      if (error instanceof TaskStillPending) return undefined;
+      if (error instanceof TapirError && error.context.pluginCode === 'HANDLE_INVALID') return undefined;
+      return error;
+    }
+  }
+
+  private async createTask(what: string): Promise<string> {
+    return this.call<string>('task.create', `tapir: ${what}`, '');
+  }
+
+  /** Destroys a task; one that has not ended (an interrupted transfer) is cancelled first. Never throws. */
+  private async destroyTask(task: string): Promise<void> {
+    if (!this.endedTasks.delete(task)) await this.client.call('task.cancel', task).catch(() => {});
+    await this.client.call('task.destroy', task).catch(() => {});
   }
 
   /** Logs out. Never throws. */
@@ -157,16 +255,5 @@ export class XapiConnection {
 
   private error(error: unknown, what: string): TapirError {
     return translateXapiError(error, what, this.errorCode, { url: this.url });
-  }
-}
-
-/** Waits for a task promise and returns its error, or undefined when it succeeded (or there is none). */
-async function settle(task: Promise<unknown> | undefined): Promise<unknown> {
-  if (task === undefined) return undefined;
-  try {
-    await task;
-    return undefined;
-  } catch (error) {
-    return error ?? new Error('the task failed');
   }
 }
