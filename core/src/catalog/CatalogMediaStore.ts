@@ -1,4 +1,4 @@
-import type { MediaFilter, MediaStore, MediumRecord, MediumState } from '@tapir/sdk';
+import { TapirError, type MediaFilter, type MediaStore, type MediumRecord, type MediumState } from '@tapir/sdk';
 import type { Catalog } from './Catalog.js';
 
 /** The catalog's `media` table as the SDK's {@link MediaStore}. */
@@ -19,23 +19,70 @@ export class CatalogMediaStore implements MediaStore {
   }
 
   async put(record: MediumRecord): Promise<void> {
-    const values = {
-      kind: record.kind,
-      pool: record.pool,
-      state: record.state,
-      label: record.label ?? null,
-      files: record.files,
-      bytes: record.bytes,
-      last_written: record.lastWritten ?? null,
-      location: record.location ?? null,
-      retain_until: record.retainUntil ?? null,
-    };
     await this.catalog.db
       .insertInto('media')
-      .values({ id: record.id, created_at: new Date().toISOString(), ...values })
-      .onConflict((oc) => oc.column('id').doUpdateSet(values))
+      .values({ id: record.id, created_at: new Date().toISOString(), ...columns(record) })
+      .onConflict((oc) => oc.column('id').doUpdateSet(columns(record)))
       .execute();
   }
+
+  async liveSaveSets(id: string): Promise<string[]> {
+    const rows = await this.catalog.db
+      .selectFrom('extents')
+      .innerJoin('save_sets', 'save_sets.id', 'extents.save_set_id')
+      .select('save_sets.id as id')
+      .distinct()
+      .where('extents.medium_id', '=', id)
+      .where('save_sets.status', '=', 'complete')
+      .orderBy('save_sets.id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async recycle(id: string, reason: string): Promise<string[]> {
+    return this.catalog.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new TapirError('TAPIR_E_NOT_FOUND', `the catalog knows no medium ${id}`, { barcode: id });
+      const live = await trx
+        .selectFrom('extents')
+        .innerJoin('save_sets', 'save_sets.id', 'extents.save_set_id')
+        .select('save_sets.id as id')
+        .distinct()
+        .where('extents.medium_id', '=', id)
+        .where('save_sets.status', '=', 'complete')
+        .execute();
+      const ids = live.map((r) => r.id).sort();
+      if (ids.length > 0)
+        await trx
+          .updateTable('save_sets')
+          .set({ status: 'expired', error: reason })
+          .where('id', 'in', ids)
+          .where('status', '=', 'complete')
+          .execute();
+      const { label: _label, retainUntil: _retain, ...rest } = toRecord(row);
+      await trx
+        .updateTable('media')
+        .set(columns({ ...rest, pool: 'scratch', state: 'scratch', files: 0, bytes: 0 }))
+        .where('id', '=', id)
+        .execute();
+      return ids;
+    });
+  }
+}
+
+/** A record's columns, without its id. */
+function columns(record: MediumRecord) {
+  return {
+    kind: record.kind,
+    pool: record.pool,
+    state: record.state,
+    label: record.label ?? null,
+    files: record.files,
+    bytes: record.bytes,
+    last_written: record.lastWritten ?? null,
+    location: record.location ?? null,
+    retain_until: record.retainUntil ?? null,
+  };
 }
 
 function toRecord(row: {

@@ -1,4 +1,13 @@
-import type { Destination, Extent, RunContext, SaveSetInfo, SaveSetReader, SaveSetWriter } from '@tapir/sdk';
+import type {
+  Destination,
+  Extent,
+  LabelMediaOptions,
+  MediumRecord,
+  RunContext,
+  SaveSetInfo,
+  SaveSetReader,
+  SaveSetWriter,
+} from '@tapir/sdk';
 import type { Mount } from './Mount.js';
 import { resolveOptions, type ResolvedTapeOptions, type TapeOptions } from './options.js';
 import { SLOT_FEATURE, TapeLibrary, UNLICENSED_SLOTS } from './TapeLibrary.js';
@@ -102,6 +111,24 @@ export class TapeDestination implements Destination {
       // As for check(): tapir does not close a destination whose list() failed.
       await this.close();
       throw error;
+    }
+  }
+
+  /** Labels the tapes one after the other in one reserved drive (`tapir media label`). */
+  async labelMedia(ids: string[], options: LabelMediaOptions, ctx: RunContext): Promise<MediumRecord[]> {
+    const mounts = await this.connect(ctx);
+    await mounts.clearIdleDrives(ctx);
+    const mount = await mounts.reserveDrive(ctx);
+    try {
+      const out: MediumRecord[] = [];
+      for (const id of ids) {
+        ctx.signal.throwIfAborted();
+        out.push(await mounts.labelTape(mount, id, options.pool, options.force, ctx));
+        ctx.log.info({ barcode: id, pool: options.pool }, `${id} labelled into pool ${options.pool}`);
+      }
+      return out;
+    } finally {
+      await mounts.release(mount, ctx);
     }
   }
 

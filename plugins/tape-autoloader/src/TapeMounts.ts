@@ -13,11 +13,14 @@ interface Candidate {
   barcode: string;
   slot: number;
   record: MediumRecord | undefined;
+  /** A full tape of the pool whose retention has passed: recycled (its save sets expire) before it is relabelled. */
+  recycle?: true;
 }
 
 /** The tapes a pool can write now, and what stands in the way of the others. */
 export interface PoolCandidates {
-  /** Append tapes of the pool first, then scratch tapes, each in slot order. */
+  /** Append tapes of the pool first, then scratch tapes, each in slot order, then (with `autoRecycle`) full tapes of
+   * the pool whose retention has passed, the longest expired first. */
   writable: Candidate[];
   /** Tapes that would be writable but sit in slots the licence does not cover. */
   unlicensed: Candidate[];
@@ -122,6 +125,7 @@ export class TapeMounts {
           );
           await this.library.load(c.slot, mount.element);
           loaded = true;
+          if (c.recycle) c.record = await this.recycleExpired(c, ctx);
           const tape = await this.prepareForWriting(mount.drive, mount.element, c, lock, ctx);
           if (tape) {
             mount.tape = tape;
@@ -269,16 +273,18 @@ export class TapeMounts {
     }
     return new TapirError(
       'TAPIR_E_POOL_EXHAUSTED',
-      `pool ${pool} has no writable tape: no tape of the pool is in state append and there is no scratch tape in ${this.library.name}.${seen} Add scratch tapes to the library, or label or recycle a tape into pool ${pool} (a recycled tape goes back to scratch).`,
+      `pool ${pool} has no writable tape: no tape of the pool is in state append and there is no scratch tape in ${this.library.name}.${seen} Add scratch tapes to the library, or label or recycle a tape into pool ${pool} (a recycled tape goes back to scratch; full tapes whose retention has passed are recycled by themselves with autoRecycle).`,
       { pool, device: this.library.name },
     );
   }
 
   private classify(inv: LicensedInventory, ctx: RunContext, exclude: ReadonlySet<string>): Promise<PoolCandidates> {
     const pool = this.options.pool;
+    const now = new Date().toISOString();
     const pick = async (slots: readonly ElementStatus[], seen: string[] | undefined) => {
       const append: Candidate[] = [];
       const scratch: Candidate[] = [];
+      const expired: Candidate[] = [];
       for (const s of slots) {
         if (!s.full || !s.barcode || exclude.has(s.barcode)) continue;
         const record = await ctx.media?.get(s.barcode);
@@ -292,11 +298,14 @@ export class TapeMounts {
         if (record?.state === 'append' && record.pool === pool)
           append.push({ barcode: s.barcode, slot: s.address, record });
         else if (!record || record.state === 'scratch') scratch.push({ barcode: s.barcode, slot: s.address, record });
+        else if (this.options.autoRecycle && record.state === 'full' && record.pool === pool && expiredBy(record, now))
+          expired.push({ barcode: s.barcode, slot: s.address, record, recycle: true });
         seen?.push(
-          `${s.barcode} ${record ? `${record.state}${record.state === 'scratch' ? '' : ` (pool ${record.pool})`}` : 'unknown'}`,
+          `${s.barcode} ${record ? `${record.state}${record.state === 'scratch' ? '' : ` (pool ${record.pool}${record.retainUntil ? `, retained until ${record.retainUntil}` : ''})`}` : 'unknown'}`,
         );
       }
-      return [...append, ...scratch];
+      expired.sort((a, b) => a.record!.retainUntil!.localeCompare(b.record!.retainUntil!));
+      return [...append, ...scratch, ...expired];
     };
     return (async () => {
       const seen: string[] = [];
@@ -327,7 +336,7 @@ export class TapeMounts {
     const location = `drive ${element}`;
     let record = c.record;
 
-    if (!record && label) {
+    if (!record && label && label.pool !== SCRATCH_POOL) {
       // A tapir tape this catalog has not seen (a lost catalog, another installation): adopted, never overwritten.
       record = {
         ...emptyRecord(c.barcode, 'append'),
@@ -341,7 +350,7 @@ export class TapeMounts {
         `${c.barcode} carries a tapir label of pool ${label.pool}; adopted, not overwritten`,
       );
       if (label.pool !== pool) return undefined;
-    } else if (!record && !blank) {
+    } else if (!record && !blank && !label) {
       await ctx.media?.put({ ...emptyRecord(c.barcode, 'read-only'), location });
       ctx.log.warn(
         { barcode: c.barcode },
@@ -377,34 +386,152 @@ export class TapeMounts {
     }
 
     // Scratch (recorded, or blank and unknown): label it into the pool.
-    const newLabel: VolumeLabel = {
+    const labelled = await this.writeLabel(drive, c.barcode, pool, location, ctx);
+    return { barcode: c.barcode, slot: c.slot, lock, ...labelled };
+  }
+
+  /** Writes a volume label at the beginning of the loaded tape and records the tape as labelled into `pool`. */
+  private async writeLabel(
+    drive: TapeDrive,
+    barcode: string,
+    pool: string,
+    location: string,
+    ctx: RunContext,
+  ): Promise<{ record: MediumRecord; label: VolumeLabel }> {
+    const label: VolumeLabel = {
       format: 'tapir-volume-label',
       version: 1,
-      barcode: c.barcode,
+      barcode,
       pool,
-      blockSize,
+      blockSize: this.options.blockSize,
       labelledAt: new Date().toISOString(),
       writer: WRITER,
     };
     await drive.rewind();
-    await drive.writeBlock(encodeLabel(newLabel));
+    await drive.writeBlock(encodeLabel(label));
     await drive.writeFilemarks(1);
-    const labelled: MediumRecord = {
-      ...emptyRecord(c.barcode, 'append'),
+    const record: MediumRecord = {
+      ...emptyRecord(barcode, pool === SCRATCH_POOL ? 'scratch' : 'append'),
       pool,
-      label: JSON.stringify(newLabel),
-      lastWritten: newLabel.labelledAt,
+      label: JSON.stringify(label),
+      lastWritten: label.labelledAt,
       location,
     };
-    await ctx.media?.put(labelled);
+    await ctx.media?.put(record);
     await ctx.emit?.({
       type: 'media',
       event: 'labelled',
-      medium: c.barcode,
+      medium: barcode,
       device: this.library.name,
-      message: `${c.barcode} labelled into pool ${pool}`,
+      message: `${barcode} labelled into pool ${pool}`,
     });
-    return { barcode: c.barcode, slot: c.slot, lock, record: labelled, label: newLabel };
+    return { record, label };
+  }
+
+  /** Returns an expired tape to scratch before it is relabelled: its save sets expire in the catalog first. */
+  private async recycleExpired(c: Candidate, ctx: RunContext): Promise<MediumRecord | undefined> {
+    const until = c.record?.retainUntil;
+    const expired =
+      (await ctx.media?.recycle(c.barcode, `expired: medium ${c.barcode} was recycled (retained until ${until})`)) ??
+      [];
+    const message = `${c.barcode} was retained until ${until}; recycled into pool ${this.options.pool}${expired.length ? `, ${expired.length} save set(s) on it expired` : ''}`;
+    ctx.log.info({ barcode: c.barcode, expired }, message);
+    await ctx.emit?.({ type: 'media', event: 'recycled', medium: c.barcode, device: this.library.name, message });
+    return ctx.media?.get(c.barcode);
+  }
+
+  /**
+   * Writes a new label on one tape of the library (`tapir media label`) with the given (reserved, empty) drive, and
+   * puts the tape back. Refuses, unless `force`: foreign data, a tapir label the catalog has no record of, a retired
+   * tape, complete save sets on it. Save sets on it expire before the label is overwritten.
+   */
+  async labelTape(mount: Mount, barcode: string, pool: string, force: boolean, ctx: RunContext): Promise<MediumRecord> {
+    const inv = await this.library.inventory();
+    const holds = (e: ElementStatus) => e.full && e.barcode === barcode;
+    const { drives, importExport } = inv.inventory;
+    const element = [...inv.slots, ...inv.unlicensedSlots, ...drives, ...importExport].find(holds);
+    if (element && isCleaningCartridge(element))
+      throw new TapirError(
+        'TAPIR_E_DESTINATION_UNAVAILABLE',
+        `${barcode} is a cleaning cartridge; it is never labelled`,
+        {
+          barcode,
+        },
+      );
+    const slot = inv.slots.find(holds);
+    if (!slot) {
+      const beyond = inv.unlicensedSlots.find(holds);
+      if (beyond)
+        throw new TapirError(
+          'TAPIR_E_LICENSE_LIMIT',
+          `${barcode} sits in slot ${beyond.address}, beyond the ${inv.licensed} slots the licence allows (${SLOT_FEATURE}): move it into slots ${describeRange(inv.slots)} or license more slots`,
+          { barcode, element: beyond.address, feature: SLOT_FEATURE, licensed: inv.licensed },
+        );
+      const where = element
+        ? ` (it is in ${drives.includes(element) ? 'drive' : 'the import/export slot'} ${element.address})`
+        : '';
+      throw new TapirError(
+        'TAPIR_E_NOT_FOUND',
+        `${barcode} is not in a storage slot of ${this.library.name}${where}: put it into one of slots ${describeRange(inv.slots)} (tapir media import)`,
+        { barcode, device: this.library.name },
+      );
+    }
+    const lock = await ResourceLock.tryAcquire(ResourceLock.directory(ctx.home), this.tapeResource(barcode), ctx.job);
+    if (!lock)
+      throw new TapirError(
+        'TAPIR_E_DRIVE_BUSY',
+        `${barcode} is in use by another job; label it when that job is done`,
+        {
+          barcode,
+        },
+      );
+    const refuse = (why: string) =>
+      new TapirError(
+        'TAPIR_E_DESTINATION_UNAVAILABLE',
+        `${barcode} ${why}; not labelled (use --force to overwrite it)`,
+        {
+          barcode,
+        },
+      );
+    try {
+      const record = await ctx.media?.get(barcode);
+      if (record?.state === 'cleaning')
+        throw new TapirError('TAPIR_E_DESTINATION_UNAVAILABLE', `${barcode} is recorded as a cleaning cartridge`, {
+          barcode,
+        });
+      if (!force && record?.state === 'retired') throw refuse('is retired');
+      const live = record ? ((await ctx.media?.liveSaveSets(barcode)) ?? []) : [];
+      if (!force && live.length > 0) throw refuse(`still holds ${live.length} complete save set(s)`);
+      await this.library.load(slot.address, mount.element);
+      try {
+        const drive = mount.drive;
+        await drive.rewind();
+        const first = await drive.readBlock(LABEL_BLOCK_BYTES).catch(() => 'unreadable' as const);
+        let label: VolumeLabel | undefined;
+        try {
+          label = first !== 'unreadable' && first.kind === 'data' ? decodeLabel(first.data) : undefined;
+        } catch {
+          label = undefined;
+        }
+        const blank = first !== 'unreadable' && first.kind === 'end-of-data';
+        if (!force && !blank && !label) throw refuse('holds data that is not a tapir volume');
+        if (!force && label && !record && label.pool !== SCRATCH_POOL)
+          throw refuse(
+            `carries a tapir label of pool ${label.pool} that this catalog has no record of (read it first: tapir media scan ${barcode})`,
+          );
+        if (record) {
+          const expired = (await ctx.media?.recycle(barcode, `expired: medium ${barcode} was relabelled`)) ?? [];
+          if (expired.length)
+            ctx.log.warn({ barcode, expired }, `${barcode}: ${expired.length} save set(s) on it are now expired`);
+        }
+        const { record: labelled } = await this.writeLabel(drive, barcode, pool, `slot ${slot.address}`, ctx);
+        return labelled;
+      } finally {
+        await this.library.unload(mount.element, slot.address);
+      }
+    } finally {
+      await lock.release();
+    }
   }
 
   /**
@@ -470,6 +597,14 @@ export class TapeMounts {
   private tapeResource(barcode: string): string {
     return `tape-${barcode}`;
   }
+}
+
+/** The pool of scratch tapes (a label may name it: `tapir media label --pool scratch`). */
+export const SCRATCH_POOL = 'scratch';
+
+/** Whether a tape's retention date has passed (a tape without one is kept for ever). */
+function expiredBy(record: MediumRecord, now: string): boolean {
+  return record.retainUntil !== undefined && record.retainUntil <= now;
 }
 
 export function emptyRecord(barcode: string, state: MediumRecord['state']): MediumRecord {

@@ -3,7 +3,7 @@ import type { Extent, RunContext } from '@tapir/sdk';
 import { decodeMarker, MARKER_BLOCK_BYTES } from './ContinuationMarker.js';
 import type { Mount } from './Mount.js';
 import type { VolumeLabel } from './VolumeLabel.js';
-import type { TapeMounts } from './TapeMounts.js';
+import { SCRATCH_POOL, type TapeMounts } from './TapeMounts.js';
 
 /** One tape file as a scan found it. */
 interface ScannedFile {
@@ -97,7 +97,8 @@ export async function scanPool(
       id: t.barcode,
       kind: 'tape',
       pool: t.label.pool,
-      state: continues ? 'full' : 'append',
+      // A tape labelled into scratch holds nothing yet: any pool may take it.
+      state: t.label.pool === SCRATCH_POOL ? 'scratch' : continues ? 'full' : 'append',
       label: JSON.stringify(t.label),
       files: t.count,
       bytes: t.files.reduce((n, f) => n + f.bytes, 0),

@@ -38,6 +38,12 @@ export interface TapeOptions {
    */
   retentionDays?: number;
   /**
+   * When the pool has no append tape and no scratch tape, recycle its full tapes whose retention date has passed
+   * (longest expired first): their save sets are marked expired and the tape is relabelled. Tapes without a
+   * retention date are never recycled by themselves. Default true.
+   */
+  autoRecycle?: boolean;
+  /**
    * Restricts the destination's `list()` to these barcodes, whatever their pool (set by `tapir media scan`, not kept
    * in the catalog).
    */
@@ -51,6 +57,7 @@ export interface ResolvedTapeOptions {
   blockSize: number;
   reserveTimeoutSeconds: number;
   retentionDays: number | undefined;
+  autoRecycle: boolean;
   scanMedia: string[] | undefined;
 }
 
@@ -69,6 +76,7 @@ export function resolveOptions(options: TapeOptions): ResolvedTapeOptions {
     blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
     reserveTimeoutSeconds: options.reserveTimeoutSeconds ?? 600,
     retentionDays: options.retentionDays,
+    autoRecycle: options.autoRecycle ?? true,
     scanMedia: options.scanMedia,
   };
 }
@@ -113,6 +121,7 @@ export const tapeOptionsSchema: JSONSchema = {
     blockSize: { type: 'integer', minimum: 512, maximum: 1_048_576, multipleOf: 512 },
     reserveTimeoutSeconds: { type: 'number', minimum: 0 },
     retentionDays: { type: 'number', minimum: 0 },
+    autoRecycle: { type: 'boolean' },
     scanMedia: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
   additionalProperties: false,

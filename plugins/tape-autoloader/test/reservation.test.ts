@@ -217,10 +217,11 @@ describe('two streams', () => {
     // Forcing it: the save sets on the tape expire in the catalog, and restoring one is refused.
     const forced = await bed.tapir('media', 'recycle', media[0]!, '--force', '--json');
     expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.json.lost.length).toBeGreaterThan(0);
+    const lost = forced.json.recycled[0].expired as string[];
+    expect(lost.length).toBeGreaterThan(0);
     const expired = await bed.tapir('catalog', 'save-sets', '--status', 'expired', '--json');
-    expect(expired.json.saveSets.map((x: { id: string }) => x.id).sort()).toEqual([...forced.json.lost].sort());
-    const refused = await bed.tapir('restore', forced.json.lost[0], '--to', join(bed.dir, 'restore-expired'), '--json');
+    expect(expired.json.saveSets.map((x: { id: string }) => x.id).sort()).toEqual([...lost].sort());
+    const refused = await bed.tapir('restore', lost[0]!, '--to', join(bed.dir, 'restore-expired'), '--json');
     expect(refused.code).toBe(1);
     expect(refused.json.error.code).toBe('TAPIR_E_SAVE_SET_INCOMPLETE');
   });

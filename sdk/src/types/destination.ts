@@ -2,6 +2,7 @@
 import type { JSONSchema } from './schema.js';
 import type { RunContext } from './context.js';
 import type { Extent, SaveSetInfo } from './saveSet.js';
+import type { MediumRecord } from './media.js';
 
 /**
  * Receives one save set's archive bytes, in order.
@@ -46,8 +47,24 @@ export interface Destination {
    * rebuild its catalog from the media (`tapir catalog rebuild`). Incomplete ones may be listed: tapir checks.
    */
   list?(ctx: RunContext): Promise<Extent[][]>;
+  /**
+   * Writes a new volume label on each removable medium named, for `tapir media label`; returns the media records as
+   * they are afterwards. tapir has already refused media with complete save sets unless `force` is set; the
+   * destination checks the media themselves (data it did not write, a label of another catalog) and overwrites
+   * those only with `force`. Save sets on a relabelled medium must be expired through `ctx.media.recycle`
+   * before its label is overwritten.
+   */
+  labelMedia?(ids: string[], options: LabelMediaOptions, ctx: RunContext): Promise<MediumRecord[]>;
   /** Releases the destination's resources. */
   close?(): Promise<void>;
+}
+
+/** What `tapir media label` asks of {@link Destination.labelMedia}. */
+export interface LabelMediaOptions {
+  /** The pool the media join; `scratch` makes them scratch media any pool may take. */
+  pool: string;
+  /** Overwrite media holding data or save sets. */
+  force: boolean;
 }
 
 /** A kind of destination, as a plugin registers it. */

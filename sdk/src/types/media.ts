@@ -39,6 +39,14 @@ export interface MediaStore {
   get(id: string): Promise<MediumRecord | undefined>;
   /** Creates or replaces a record. */
   put(record: MediumRecord): Promise<void>;
+  /**
+   * Returns a medium to scratch (pool `scratch`, no label, no retention date) and, in the same transaction, marks
+   * every complete save set with data on it `expired` with `reason`: its data is about to be overwritten. Returns the
+   * ids of the save sets that expired.
+   */
+  recycle(id: string, reason: string): Promise<string[]>;
+  /** The ids of the complete save sets with data on a medium (what recycling or relabelling it would lose). */
+  liveSaveSets(id: string): Promise<string[]>;
 }
 
 /** Licensed feature counts, read-only. */
@@ -51,8 +59,10 @@ export interface LicenseView {
 export interface MediaEvent {
   type: 'media';
   /** `full`: filled and unloaded; `needed`: a medium that is not in the library is wanted; `cleaning`: a drive asks
-   * for cleaning; `labelled`: a scratch medium joined a pool; `error`: a medium failed. */
-  event: 'full' | 'needed' | 'cleaning' | 'labelled' | 'error';
+   * for cleaning (or was cleaned); `labelled`: a medium got a new volume label (a scratch one joined a pool);
+   * `recycled`: a medium whose retention passed went back to scratch, its save sets expired; `error`: a medium
+   * failed. */
+  event: 'full' | 'needed' | 'cleaning' | 'labelled' | 'recycled' | 'error';
   medium?: string;
   device?: string;
   message: string;
