@@ -26,7 +26,13 @@ export { parseIscsiUrl, type IscsiAddress } from './iscsi/iscsi-url.js';
 export type { SessionParameters, OperationalOffer } from './iscsi/negotiation.js';
 
 // Devices
-export { TapeDrive, type TapeDriveOptions, type TapeDriveEvents, type TapeReadiness } from './tape/tape-drive.js';
+export {
+  TapeDrive,
+  type CleaningRequest,
+  type TapeDriveOptions,
+  type TapeDriveEvents,
+  type TapeReadiness,
+} from './tape/tape-drive.js';
 export type { TapePosition } from './tape/tape-position.js';
 export type { TapeRead, EarlyWarning } from './tape/tape-read.js';
 export {

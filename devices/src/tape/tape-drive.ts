@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { TapirError } from '@tapir/sdk';
 import { ScsiDevice, type DeviceOptions } from '../scsi/scsi-device.js';
-import { ScsiStatus, type ScsiRequest, type ScsiResponse } from '../scsi/request.js';
+import { ScsiStatus, opcodeName, type ScsiRequest, type ScsiResponse } from '../scsi/request.js';
 import { describeSense, type Sense } from '../scsi/sense.js';
 import { DeviceType, modeParameters6, modeSelect6, modeSense6, parseModeSense6 } from '../scsi/spc.js';
 import { testUnitReady } from '../scsi/spc.js';
@@ -46,6 +46,18 @@ export interface TapeDriveEvents {
   'early-warning': [EarlyWarning];
   /** The drive's position became unknown (reset, medium change, reconnect); rewind or seek end of data. */
   'position-lost': [reason: string];
+  /**
+   * The drive asked for cleaning (sense 00/17, usually on a command that completed with RECOVERED ERROR or NO SENSE).
+   * Once per drive object until {@link TapeDrive.cleaned} is called.
+   */
+  'cleaning-requested': [CleaningRequest];
+}
+
+/** A drive's request for cleaning, as the {@link TapeDrive} `cleaning-requested` event reports it. */
+export interface CleaningRequest {
+  device: string;
+  /** The command during which the drive said so, e.g. `WRITE(6)`. */
+  command: string;
 }
 
 /**
@@ -71,6 +83,7 @@ export class TapeDrive extends ScsiDevice {
   private pos: TapePosition = UNKNOWN_POSITION;
   private hasMedium = false;
   private warned = false;
+  private cleaning = false;
   private fixedBlockSize = 0;
   private nexusSeen: number | undefined;
   private readonly motionTimeoutMs: number;
@@ -121,6 +134,16 @@ export class TapeDrive extends ScsiDevice {
   off<E extends keyof TapeDriveEvents>(event: E, listener: (...args: TapeDriveEvents[E]) => void): this {
     this.events.off(event, listener as (...a: unknown[]) => void);
     return this;
+  }
+
+  /** True once the drive has asked for cleaning (sense 00/17), until {@link TapeDrive.cleaned}. */
+  get cleaningRequested(): boolean {
+    return this.cleaning;
+  }
+
+  /** Forgets a cleaning request, after the drive was cleaned; a new request is reported again. */
+  cleaned(): void {
+    this.cleaning = false;
   }
 
   /** The software-tracked position. */
@@ -205,7 +228,7 @@ export class TapeDrive extends ScsiDevice {
     const request = write6(data, this.fixedBlockSize ? { blockSize: this.fixedBlockSize } : {});
     const r = await this.command(request, true);
     const blocks = this.fixedBlockSize ? data.length / this.fixedBlockSize : 1;
-    if (r.status === ScsiStatus.GOOD) {
+    if (r.status === ScsiStatus.GOOD || completedWithSense(r)) {
       this.advance(blocks, true);
       return { earlyWarning: false };
     }
@@ -238,7 +261,10 @@ export class TapeDrive extends ScsiDevice {
     this.requireKnownPosition('write filemarks');
     const request = writeFilemarks6(count);
     const r = await this.command(request, true);
-    const ok = r.status === ScsiStatus.GOOD || (r.sense?.conditions.has('early-warning') && r.sense.key === 0);
+    const ok =
+      r.status === ScsiStatus.GOOD ||
+      completedWithSense(r) ||
+      (r.sense?.conditions.has('early-warning') && r.sense.key === 0);
     if (!ok) {
       this.lose('write filemarks failed');
       throw this.error('TAPIR_E_DEVICE', request, r.sense, {}, r.status);
@@ -275,7 +301,7 @@ export class TapeDrive extends ScsiDevice {
     const fixed = this.fixedBlockSize;
     const request = read6(requestLength, fixed ? { blockSize: fixed } : {});
     const r = await this.command(request, true);
-    if (r.status === ScsiStatus.GOOD) {
+    if (r.status === ScsiStatus.GOOD || completedWithSense(r)) {
       this.advance(1, false);
       return { kind: 'data', data: r.data };
     }
@@ -501,6 +527,13 @@ export class TapeDrive extends ScsiDevice {
       throw err;
     }
     if (this.transport.nexus !== this.nexusSeen) this.nexusSeen = this.transport.nexus;
+    if (r.sense?.conditions.has('cleaning-requested') && !this.cleaning) {
+      this.cleaning = true;
+      this.events.emit('cleaning-requested', {
+        device: this.name,
+        command: opcodeName(request.cdb[0] ?? 0),
+      } satisfies CleaningRequest);
+    }
     if (r.status === ScsiStatus.CHECK_CONDITION && r.sense?.conditions.has('unit-attention'))
       throw this.error('TAPIR_E_DEVICE', request, r.sense, { reason: 'position lost; rewind or seek end of data' });
     return r;
@@ -515,7 +548,7 @@ export class TapeDrive extends ScsiDevice {
 
   private async expectGood(request: ScsiRequest, positional: boolean, motion: boolean): Promise<void> {
     const r = await this.command(request, positional, motion);
-    if (r.status !== ScsiStatus.GOOD) {
+    if (r.status !== ScsiStatus.GOOD && !completedWithSense(r)) {
       this.lose('command failed');
       throw this.error('TAPIR_E_DEVICE', request, r.sense, {}, r.status);
     }
@@ -539,3 +572,25 @@ export class TapeDrive extends ScsiDevice {
     throw this.error('TAPIR_E_DEVICE', request, sense, {}, r.status);
   }
 }
+
+/**
+ * A CHECK CONDITION that still means the command did all it was asked: current sense with key NO SENSE or RECOVERED
+ * ERROR and nothing about the position (filemark, end of data, early warning, incorrect length, overflow), such as
+ * RECOVERED ERROR with 00/17 "cleaning requested".
+ */
+function completedWithSense(r: ScsiResponse): boolean {
+  const sense = r.sense;
+  if (r.status !== ScsiStatus.CHECK_CONDITION || !sense?.current) return false;
+  if (sense.key !== 0 && sense.key !== 1) return false;
+  for (const c of POSITION_CONDITIONS) if (sense.conditions.has(c)) return false;
+  return sense.key === 1 || sense.conditions.has('cleaning-requested');
+}
+
+const POSITION_CONDITIONS = [
+  'filemark',
+  'end-of-data',
+  'early-warning',
+  'incorrect-length',
+  'volume-overflow',
+  'beginning-of-medium',
+] as const;

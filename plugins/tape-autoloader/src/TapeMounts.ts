@@ -33,6 +33,9 @@ export interface PoolCandidates {
  * here is released by {@link TapeMounts.release}.
  */
 export class TapeMounts {
+  /** Drives whose cleaning requests are reported (once per drive object). */
+  private readonly watched = new WeakSet<TapeDrive>();
+
   constructor(
     readonly library: TapeLibrary,
     private readonly options: ResolvedTapeOptions,
@@ -52,6 +55,7 @@ export class TapeMounts {
     const element = elements[names.indexOf(lock.resource)]!;
     try {
       const drive = await this.library.drive(element);
+      this.watchCleaning(element, drive, ctx);
       const mount: Mount = { element, drive, lock };
       await this.clearDrive(mount, ctx);
       return mount;
@@ -70,7 +74,7 @@ export class TapeMounts {
     }
   }
 
-  /** Puts the mount's tape back into its slot and releases it. */
+  /** Puts the mount's tape back into its slot and releases it; then cleans the drive if it asked for it. */
   async unmount(mount: Mount, ctx: RunContext): Promise<void> {
     const tape = mount.tape;
     if (!tape) return;
@@ -81,6 +85,89 @@ export class TapeMounts {
     } finally {
       mount.tape = undefined;
       await tape.lock.release();
+    }
+    if (mount.drive.cleaningRequested && this.options.autoClean) await this.clean(mount, ctx);
+  }
+
+  /** Reports a drive's request for cleaning as a `cleaning` media event (the notifiers hear it) and in the log. */
+  private watchCleaning(element: number, drive: TapeDrive, ctx: RunContext): void {
+    if (this.watched.has(drive)) return;
+    this.watched.add(drive);
+    drive.on('cleaning-requested', (request) => {
+      const message = `drive ${element} of ${this.library.name} asks for cleaning (sense 00/17 on ${request.command})${this.options.autoClean ? '; it is cleaned when its tape is unloaded' : ''}`;
+      ctx.log.warn({ drive: element }, message);
+      void ctx
+        .emit?.({ type: 'media', event: 'cleaning', device: `${this.library.name} drive ${element}`, message })
+        .catch(() => {});
+    });
+  }
+
+  /**
+   * Cleans an empty reserved drive with a cleaning cartridge from the licensed slots: loads it, waits until the drive
+   * is done (it unloads the cartridge, or is ready again), and puts it back. Never throws: a drive that stays dirty is
+   * reported, and the job goes on.
+   */
+  private async clean(mount: Mount, ctx: RunContext): Promise<void> {
+    const device = `${this.library.name} drive ${mount.element}`;
+    try {
+      const inv = await this.library.inventory();
+      const cartridges = inv.slots.filter((s) => s.full && isCleaningCartridge(s));
+      let cartridge: ElementStatus | undefined;
+      for (const c of cartridges) {
+        const record = c.barcode ? await ctx.media?.get(c.barcode) : undefined;
+        if (record?.state !== 'retired' && record?.state !== 'error') {
+          cartridge = c;
+          break;
+        }
+      }
+      if (!cartridge) {
+        const message = `drive ${mount.element} of ${this.library.name} needs cleaning, and no usable cleaning cartridge (barcode CLN…) is in the licensed slots ${describeRange(inv.slots)}: insert one, or clean the drive by hand`;
+        ctx.log.warn({ drive: mount.element }, message);
+        await ctx.emit?.({ type: 'media', event: 'cleaning', device, message });
+        return;
+      }
+      const barcode = cartridge.barcode ?? `slot ${cartridge.address}`;
+      const lock = await ResourceLock.tryAcquire(ResourceLock.directory(ctx.home), this.tapeResource(barcode), ctx.job);
+      if (!lock) {
+        ctx.log.warn(
+          { drive: mount.element, barcode },
+          `${barcode} is in use; drive ${mount.element} is cleaned later`,
+        );
+        return;
+      }
+      try {
+        ctx.log.info({ drive: mount.element, barcode }, `cleaning drive ${mount.element} with ${barcode}`);
+        await this.library.changer.move(cartridge.address, mount.element);
+        const deadline = Date.now() + this.options.cleaningTimeoutSeconds * 1000;
+        // A drive cleans, then unloads the cartridge by itself (no medium) or reports ready; not ready meanwhile.
+        for (;;) {
+          const state = await mount.drive.ready().catch(() => 'not-ready' as const);
+          if (state === 'no-medium' || state === 'ready' || Date.now() >= deadline) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        await this.library.changer.move(mount.element, cartridge.address);
+        mount.drive.cleaned();
+        if (cartridge.barcode) {
+          const record = (await ctx.media?.get(cartridge.barcode)) ?? emptyRecord(cartridge.barcode, 'cleaning');
+          // For a cleaning cartridge, `files` counts the cleanings it has done.
+          await ctx.media?.put({
+            ...record,
+            state: 'cleaning',
+            files: record.files + 1,
+            lastWritten: new Date().toISOString(),
+            location: `slot ${cartridge.address}`,
+          });
+        }
+        const message = `drive ${mount.element} of ${this.library.name} was cleaned with ${barcode}`;
+        ctx.log.info({ drive: mount.element, barcode }, message);
+        await ctx.emit?.({ type: 'media', event: 'cleaning', medium: cartridge.barcode, device, message });
+      } finally {
+        await lock.release();
+      }
+    } catch (error) {
+      const message = `cleaning drive ${mount.element} of ${this.library.name} failed: ${(error as Error).message}`;
+      ctx.log.warn({ err: error, drive: mount.element }, message);
+      await ctx.emit?.({ type: 'media', event: 'cleaning', device, message }).catch(() => {});
     }
   }
 

@@ -84,13 +84,7 @@ export class TapeSaveSetWriter implements SaveSetWriter {
   private async writeBlock(dataBytes: number): Promise<void> {
     if (!this.open) await this.startFile();
     const open = this.open!;
-    let earlyWarning: boolean;
-    try {
-      ({ earlyWarning } = await this.mount.drive.writeBlock(this.block));
-    } catch (error) {
-      await this.noticeCleaning(error);
-      throw error;
-    }
+    const { earlyWarning } = await this.mount.drive.writeBlock(this.block);
     open.bytes += dataBytes;
     if (earlyWarning) await this.finishFile(true);
   }
@@ -146,18 +140,6 @@ export class TapeSaveSetWriter implements SaveSetWriter {
       });
       await this.mounts.unmount(this.mount, this.ctx);
     }
-  }
-
-  private async noticeCleaning(error: unknown): Promise<void> {
-    if (!/cleaning/i.test(String((error as Error)?.message ?? ''))) return;
-    await this.ctx
-      .emit?.({
-        type: 'media',
-        event: 'cleaning',
-        device: `${this.mounts.library.name} drive ${this.mount.element}`,
-        message: `drive ${this.mount.element} of ${this.mounts.library.name} asks for cleaning`,
-      })
-      .catch(() => {});
   }
 }
 

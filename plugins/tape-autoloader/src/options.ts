@@ -44,6 +44,13 @@ export interface TapeOptions {
    */
   autoRecycle?: boolean;
   /**
+   * When a drive asks for cleaning, clean it with a cleaning cartridge (CLN barcode) from the licensed slots once its
+   * tape is unloaded. Either way a `cleaning` media event tells the notifiers. Default true.
+   */
+  autoClean?: boolean;
+  /** How long a cleaning cycle may take before the cartridge is put back. Default 300. */
+  cleaningTimeoutSeconds?: number;
+  /**
    * Restricts the destination's `list()` to these barcodes, whatever their pool (set by `tapir media scan`, not kept
    * in the catalog).
    */
@@ -58,6 +65,8 @@ export interface ResolvedTapeOptions {
   reserveTimeoutSeconds: number;
   retentionDays: number | undefined;
   autoRecycle: boolean;
+  autoClean: boolean;
+  cleaningTimeoutSeconds: number;
   scanMedia: string[] | undefined;
 }
 
@@ -77,6 +86,8 @@ export function resolveOptions(options: TapeOptions): ResolvedTapeOptions {
     reserveTimeoutSeconds: options.reserveTimeoutSeconds ?? 600,
     retentionDays: options.retentionDays,
     autoRecycle: options.autoRecycle ?? true,
+    autoClean: options.autoClean ?? true,
+    cleaningTimeoutSeconds: options.cleaningTimeoutSeconds ?? 300,
     scanMedia: options.scanMedia,
   };
 }
@@ -122,6 +133,8 @@ export const tapeOptionsSchema: JSONSchema = {
     reserveTimeoutSeconds: { type: 'number', minimum: 0 },
     retentionDays: { type: 'number', minimum: 0 },
     autoRecycle: { type: 'boolean' },
+    autoClean: { type: 'boolean' },
+    cleaningTimeoutSeconds: { type: 'number', minimum: 0 },
     scanMedia: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
   additionalProperties: false,

@@ -13,8 +13,11 @@ export interface TapeBed {
   tapir(...args: string[]): Promise<CliResult>;
   /** The JSON log lines of the tapir home. */
   log(): Promise<Array<Record<string, any>>>;
-  /** Writes the configuration: the `tapes` destination plus the given jobs (YAML text under `jobs:`). */
-  configure(jobs: string, destination?: string): Promise<void>;
+  /**
+   * Writes the configuration: the `tapes` destination plus the given jobs (YAML text under `jobs:`); `changerUrl`
+   * replaces the VTL's URL (a proxy in front of it).
+   */
+  configure(jobs: string, destination?: string, changerUrl?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,7 +39,7 @@ export async function startTapeBed(options: VtlOptions): Promise<TapeBed> {
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, any>);
     },
-    async configure(jobs, destination = '') {
+    async configure(jobs, destination = '', changerUrl = vtl.url) {
       await writeFile(
         config,
         [
@@ -44,7 +47,7 @@ export async function startTapeBed(options: VtlOptions): Promise<TapeBed> {
           'destinations:',
           '  tapes:',
           '    kind: tape',
-          `    changer: { url: ${vtl.url}, lun: ${vtl.changerLun}, drives: { '1': { lun: 1 }, '2': { lun: 2 } } }`,
+          `    changer: { url: ${changerUrl}, lun: ${vtl.changerLun}, drives: { '1': { lun: 1 }, '2': { lun: 2 } } }`,
           '    pool: default',
           '    blockSize: 262144',
           '    reserveTimeoutSeconds: 20',
