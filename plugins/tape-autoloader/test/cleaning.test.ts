@@ -18,6 +18,8 @@ let proxy: SenseProxy;
 let data: string;
 /** The oclif data and cache directories of this test: the linked notifier plugin stays here. */
 let env: Record<string, string>;
+/** The CLI with this bed's home and configuration, and the linked plugin. */
+const tapir = (...args: string[]) => cli([...args, '--config', bed.config], { home: bed.home, env });
 
 /** Moves tapes with a private session (as an operator would at the library's panel). */
 async function move(...moves: Array<[number, number]>): Promise<void> {
@@ -66,7 +68,7 @@ afterAll(async () => {
 });
 
 it('finishes the job, reports the request, cleans the drive with the cleaning cartridge and puts it back', async () => {
-  const r = await cli(['job', 'run', 'nightly', '--json', '--config', bed.config], { home: bed.home, env });
+  const r = await tapir('job', 'run', 'nightly', '--json');
   expect(r.code, r.stderr + r.stdout).toBe(0);
   expect(proxy.injected()).toBe(1);
   // The job's notifier heard the run and every media event, in order.
@@ -87,7 +89,7 @@ it('finishes the job, reports the request, cleans the drive with the cleaning ca
   expect(events).toHaveLength(2);
   expect(events[0]).toMatch(/^drive [12] of .* asks for cleaning \(sense 00\/17 on WRITE\(6\)\); it is cleaned when/);
   expect(events[1]).toMatch(/^drive [12] of .* was cleaned with CLN001L1$/);
-  const show = await bed.tapir('media', 'show', 'CLN001L1', '--json');
+  const show = await tapir('media', 'show', 'CLN001L1', '--json');
   expect(show.json.medium).toMatchObject({ state: 'cleaning', files: 1, location: 'slot 13' });
   // The cartridge is back in its slot, the drives are empty, and it was never written: no label on it.
   const transport = await IscsiTransport.connect(bed.vtl.url);
@@ -100,7 +102,7 @@ it('finishes the job, reports the request, cleans the drive with the cleaning ca
   }
   expect((await bed.vtl.show('CLN001L1')).filter((e) => e.kind === 'data')).toHaveLength(0);
   const target = join(bed.dir, 'restore');
-  const restored = await bed.tapir('restore', r.json.saveSets[0].saveSet, '--to', target, '--json');
+  const restored = await tapir('restore', r.json.saveSets[0].saveSet, '--to', target, '--json');
   expect(restored.code, restored.stderr + restored.stdout).toBe(0);
   expect(await snapshot(join(target, data.slice(1)))).toEqual(await snapshot(data));
 });
