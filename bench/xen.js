@@ -2,7 +2,8 @@
 // Export of a 2 GiB VM disk through tapir to the disk destination, side by side with a plain HTTP download of the
 // same export from the XAPI simulator (the ceiling), in one run. The VM is halted and backed up with method
 // `offline`, so both read the same VDI and no snapshot copy is measured.
-//   npm run build && node bench/xen.js            (TAPIR_BENCH_MIB=512 for a quick run)
+//   npm run build && node bench/xen.js            (TAPIR_BENCH_MIB=512 for a quick run;
+//   TAPIR_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the tapir process there)
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +74,9 @@ try {
   );
   const t0 = process.hrtime.bigint();
   // Asynchronously: the simulator answers from this very process.
+  const profile = process.env.TAPIR_BENCH_CPU_PROF;
   const r = await run(process.execPath, [
+    ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
     resolve(here, '..', 'bin', 'run.js'),
     'job',
     'run',

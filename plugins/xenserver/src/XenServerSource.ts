@@ -104,7 +104,9 @@ export class XenServerSource implements Source {
 
     const capture = new VmCapture(this.conn, vm, method, ctx);
     this.capture = capture;
-    await capture.take(format === 'vhd');
+    // Only a CBT chain needs a snapshot of an offline VM (as the base of the next run); otherwise the halted VM's own
+    // disks are exported, and no copy is made.
+    await capture.take(chained);
     ctx.log.info(
       { vm: vm.uuid, method: capture.method, format },
       `captured VM ${vm.uuid} (${String(vm.record.name_label)}) by ${capture.method}`,

@@ -104,6 +104,14 @@ describe('method fallbacks', () => {
     expect(sim.state.vm('idle').record['power_state']).toBe('Halted');
   });
 
+  it('offline VHD without CBT exports the halted VM\'s own disks: no snapshot is made', async () => {
+    const since = sim.state.pool.db.events.lastId;
+    const items = await collect(await open('idle', { method: 'offline', format: 'vhd', cbt: false }), runContext());
+    expect(sha256(await vhdToRaw(dir.path, [items[1]!.data!]))).toBe(sha256(DISK1));
+    const added = sim.state.pool.db.events.after(since).filter((e) => e.operation === 'add' && e.class !== 'task');
+    expect(added.map((e) => e.class)).toEqual([]);
+  });
+
   it('finds a VM by UUID on any host', async () => {
     const uuid = sim.state.vm('idle').uuid;
     const source = await open(uuid, { format: 'vhd', cbt: false });
