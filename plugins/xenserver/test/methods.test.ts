@@ -104,7 +104,7 @@ describe('method fallbacks', () => {
     expect(sim.state.vm('idle').record['power_state']).toBe('Halted');
   });
 
-  it('offline VHD without CBT exports the halted VM\'s own disks: no snapshot is made', async () => {
+  it("offline VHD without CBT exports the halted VM's own disks: no snapshot is made", async () => {
     const since = sim.state.pool.db.events.lastId;
     const items = await collect(await open('idle', { method: 'offline', format: 'vhd', cbt: false }), runContext());
     expect(sha256(await vhdToRaw(dir.path, [items[1]!.data!]))).toBe(sha256(DISK1));
