@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { type ErrorCode, TapirError } from '@tapir/sdk';
 import { createClient, type Xapi } from 'xen-api';
+import { httpGet } from './httpGet.js';
 import { parseTaskResult } from './taskResult.js';
 import { safeUrl, translateXapiError, xapiCode } from './xapiErrors.js';
 
@@ -9,6 +10,9 @@ const FIRST_POLL_MS = 10;
 const LAST_POLL_MS = 1000;
 /** How long a failed transfer waits for its task to say why, before reporting the transfer's own error. */
 const FAILURE_LOOKUP_MS = 5000;
+
+/** A transfer that receives nothing for this long fails (xen-api's default too). */
+const INACTIVITY_MS = 5 * 60_000;
 
 /** A task still running at the deadline of {@link XapiConnection.awaitTask}. */
 class TaskStillPending extends Error {}
@@ -40,6 +44,7 @@ export class XapiConnection {
     private readonly client: Xapi,
     url: string,
     private readonly errorCode: ErrorCode,
+    private readonly allowUnauthorized: boolean,
   ) {
     this.url = url;
   }
@@ -72,7 +77,7 @@ export class XapiConnection {
     } finally {
       clearTimeout(timer);
     }
-    return new XapiConnection(client, url, errorCode);
+    return new XapiConnection(client, url, errorCode, credentials.allowUnauthorized ?? true);
   }
 
   /** Calls a XAPI method (the session is added); errors become TapirErrors. */
@@ -122,30 +127,29 @@ export class XapiConnection {
     what: string,
     signal: AbortSignal,
   ): AsyncGenerator<Uint8Array> {
+    const cancelled = (): TapirError =>
+      signal.reason instanceof TapirError ? signal.reason : new TapirError('TAPIR_E_ABORTED', 'the run was cancelled');
     const task = await this.createTask(what);
     try {
-      let response;
+      let body;
       try {
-        response = await this.client.getResource(pathname, { query: { ...query, task_id: task } });
+        // The master's address, or the pool's backup network when one is set (as xen-api's own transfers do).
+        const url = new URL(pathname, await this.client.getHostBackupUrl());
+        for (const [key, value] of Object.entries({ ...query, session_id: this.client.sessionId, task_id: task }))
+          url.searchParams.set(key, value);
+        body = await httpGet(url, { allowUnauthorized: this.allowUnauthorized, inactivityMs: INACTIVITY_MS, signal });
       } catch (error) {
+        if (signal.aborted) throw cancelled();
         throw this.error((await this.taskError(task, FAILURE_LOOKUP_MS)) ?? error, what);
       }
-      const body = response.body;
-      const abort = (): void => {
-        body.destroy(new TapirError('TAPIR_E_ABORTED', 'the run was cancelled'));
-      };
-      signal.addEventListener('abort', abort, { once: true });
-      let complete = false;
       try {
-        for await (const chunk of body) yield chunk as Uint8Array;
-        complete = true;
+        for await (const chunk of body) yield chunk as Buffer;
       } catch (error) {
-        if (signal.aborted) throw error;
+        if (signal.aborted) throw cancelled();
         // A reset mid-body: the task says why when it can.
         throw this.error((await this.taskError(task, FAILURE_LOOKUP_MS)) ?? error, what);
       } finally {
-        signal.removeEventListener('abort', abort);
-        if (!complete) body.destroy();
+        body.destroy();
       }
       await this.awaitTask(task, what);
     } finally {

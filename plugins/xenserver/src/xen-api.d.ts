@@ -14,24 +14,15 @@ declare module 'xen-api' {
     transport?: 'auto' | 'json-rpc' | 'xml-rpc';
   }
 
-  /** A transfer response: an undici body plus the promise of the task bound to it. */
-  export interface XapiResource {
-    statusCode: number;
-    headers: Record<string, string | string[] | undefined>;
-    body: Readable;
-    task?: Promise<unknown>;
-  }
-
   export class Xapi extends EventEmitter {
     readonly status: 'connected' | 'connecting' | 'disconnected';
     connect(): Promise<void>;
     disconnect(): Promise<void>;
     call<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
-    callAsync<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
-    getResource(
-      pathname: string,
-      options?: { host?: unknown; query?: Record<string, string>; task?: boolean | string },
-    ): Promise<XapiResource>;
+    /** The session of a connected client. */
+    readonly sessionId: string;
+    /** The master's URL (the address logged in to), or its address on the pool's backup network. */
+    getHostBackupUrl(host?: unknown): Promise<URL>;
     putResource(
       body: Readable | Buffer | string,
       pathname: string,

@@ -75,6 +75,25 @@ describe('XapiConnection', () => {
     }
   });
 
+  it('a download follows a 302 to another member, and survives a reader slower than the host', async () => {
+    const conn = await open();
+    try {
+      const vdi = sim.state.vmDisks('app')[0]!.vdiRef;
+      sim.inject({ kind: 'redirect', handler: '/export_raw_vdi', toHost: 1 });
+      const hash = createHash('sha256');
+      let first = true;
+      for await (const chunk of conn.download('/export_raw_vdi', { vdi }, 'raw export', new AbortController().signal)) {
+        // The host sends everything and closes the connection while this reader still holds its first chunk.
+        if (first) await new Promise((resolve) => setTimeout(resolve, 300));
+        first = false;
+        hash.update(chunk);
+      }
+      expect(hash.digest('hex')).toBe(sha256(DISK));
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('a process that exported a disk and closed its connection exits at once', async () => {
     // xen-api's event loop used to hold an event.from request open for a minute after disconnect().
     const module = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'XapiConnection.js')).href;
