@@ -45,10 +45,11 @@ export class XenServerSource implements Source {
   static async open(options: XenServerSourceOptions): Promise<XenServerSource> {
     const wanted = options.vm;
     if (wanted === undefined) {
-      // `vms` is split into one source per VM by the kind's expand(); a source opened directly needs `vm`.
+      // `vms`, `tags` and `pool` are split into one source per VM by the kind's expand(); a source opened directly
+      // needs `vm`.
       throw new TapirError(
         'TAPIR_E_CONFIG_INVALID',
-        'a xenserver source opens one VM: give `vm` (tapir splits `vms` into one source per VM)',
+        'a xenserver source opens one VM: give `vm` (tapir splits `vms`, `tags` and `pool` into one source per VM)',
       );
     }
     const conn = await XapiConnection.open(

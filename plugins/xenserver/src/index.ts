@@ -7,6 +7,7 @@ import { definePlugin, type RestoreTargetKind, type SourceKind } from '@tapir/sd
 import { restoreSchema, sourceSchema, type XenServerRestoreOptions, type XenServerSourceOptions } from './schema.js';
 import { XenServerRestoreTarget } from './XenServerRestoreTarget.js';
 import { XenServerSource } from './XenServerSource.js';
+import { expandVmSelection } from './vmSelection.js';
 
 export type {
   BackupMethod,
@@ -24,7 +25,7 @@ const xenserverSource: SourceKind<XenServerSourceOptions> = {
   kind: 'xenserver',
   schema: sourceSchema,
   create: (options) => XenServerSource.open(options),
-  expand: ({ vms, ...options }) => (vms ? vms.map((vm) => ({ ...options, vm })) : [options]),
+  expand: (options, ctx) => expandVmSelection(options, ctx),
 };
 
 const xenserverRestoreTarget: RestoreTargetKind<XenServerRestoreOptions> = {

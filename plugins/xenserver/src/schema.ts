@@ -20,12 +20,16 @@ export interface PoolOptions {
   connectTimeoutMs?: number;
 }
 
-/** Options of a `kind: xenserver` source: one VM, one save set per run. */
+/** Options of a `kind: xenserver` source: one VM, or a selection of VMs (one save set per VM). */
 export interface XenServerSourceOptions extends PoolOptions {
   /** The VM's UUID or name label (a name must be unique in the pool). */
   vm?: string;
-  /** Several VMs: the source is split into one per VM, each its own save set (bounded by the job's `streams`). */
+  /** Several VMs (UUIDs or names): the source is split into one per VM, each its own save set (bounded by `streams`). */
   vms?: string[];
+  /** Every VM carrying any of these tags (with `vms`: those too). Templates and snapshots are never selected. */
+  tags?: string[];
+  /** `true`: every VM of the pool (not templates, snapshots or control domains). */
+  pool?: true;
   /** @defaultValue snapshot */
   method?: BackupMethod;
   /** @defaultValue xva */
@@ -75,7 +79,11 @@ export const sourceSchema: JSONSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['url', 'password'],
-  oneOf: [{ required: ['vm'] }, { required: ['vms'] }],
+  // One VM (`vm`), or a selection (`vms`, `tags`, `pool`, which combine), never both.
+  oneOf: [
+    { required: ['vm'], not: { anyOf: [{ required: ['vms'] }, { required: ['tags'] }, { required: ['pool'] }] } },
+    { anyOf: [{ required: ['vms'] }, { required: ['tags'] }, { required: ['pool'] }], not: { required: ['vm'] } },
+  ],
   properties: {
     ...pool,
     vm: { type: 'string', minLength: 1, description: 'VM UUID or unique name label' },
@@ -84,8 +92,16 @@ export const sourceSchema: JSONSchema = {
       minItems: 1,
       uniqueItems: true,
       items: { type: 'string', minLength: 1 },
-      description: 'several VMs, one save set each',
+      description: 'several VMs (UUIDs or names), one save set each',
     },
+    tags: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+      description: 'every VM carrying any of these tags, one save set each',
+    },
+    pool: { const: true, description: 'every VM of the pool, one save set each' },
     method: { enum: ['offline', 'live-memory', 'quiesced', 'snapshot'], default: 'snapshot' },
     format: { enum: ['xva', 'vhd'], default: 'xva' },
     compression: { enum: ['none', 'gzip', 'zstd'], default: 'none' },

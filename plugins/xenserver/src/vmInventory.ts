@@ -26,18 +26,22 @@ export interface VmDisk {
 export async function findVm(conn: XapiConnection, key: string): Promise<VmHandle> {
   if (UUID.test(key)) {
     const ref = await conn.tryCall<string>(['UUID_INVALID', 'HANDLE_INVALID'], 'VM.get_by_uuid', key);
-    if (ref !== undefined) return handle(conn, ref);
+    if (ref !== undefined) {
+      const found = await handle(conn, ref);
+      const not = notAVm(found.record);
+      if (not)
+        throw new TapirError('TAPIR_E_NOT_FOUND', `${key} is ${not}, not a VM: tapir backs up VMs only`, {
+          vm: key,
+          url: conn.url,
+        });
+      return found;
+    }
   }
   const refs = (await conn.call<string[]>('VM.get_by_name_label', key)) ?? [];
   const candidates: VmHandle[] = [];
   for (const ref of refs) {
     const found = await handle(conn, ref);
-    if (
-      found.record.is_a_snapshot !== true &&
-      found.record.is_a_template !== true &&
-      found.record.is_control_domain !== true
-    )
-      candidates.push(found);
+    if (!notAVm(found.record)) candidates.push(found);
   }
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length === 0)
@@ -50,6 +54,14 @@ export async function findVm(conn: XapiConnection, key: string): Promise<VmHandl
     `${candidates.length} VMs are named "${key}" (${candidates.map((c) => c.uuid).join(', ')}); name one by UUID`,
     { vm: key, url: conn.url },
   );
+}
+
+/** What a VM record is when it is not a VM tapir backs up (a snapshot, a template, a control domain), else undefined. */
+function notAVm(record: XapiRecord): string | undefined {
+  if (record.is_a_snapshot === true) return 'a snapshot';
+  if (record.is_a_template === true) return 'a template';
+  if (record.is_control_domain === true) return 'a control domain';
+  return undefined;
 }
 
 async function handle(conn: XapiConnection, ref: string): Promise<VmHandle> {
