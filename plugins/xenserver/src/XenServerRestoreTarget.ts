@@ -7,8 +7,8 @@ import { XapiConnection, type XapiRecord } from './XapiConnection.js';
 
 /** What a restore created on the pool. */
 export interface RestoredObjects {
-  /** VMs imported from XVA items, by item path. */
-  vms: Array<{ path: string; ref: string; uuid: string }>;
+  /** VMs imported from XVA items, by item path, with the name label they were given. */
+  vms: Array<{ path: string; ref: string; uuid: string; name: string }>;
   /** VDIs made from VHD chains, by disk (the item path without its sequence number). */
   vdis: Array<{ disk: string; ref: string; uuid: string; links: number }>;
   /** With `healthCheck`: what each check saw. Those VMs are gone again and are not in `vms`. */
@@ -131,7 +131,15 @@ export class XenServerRestoreTarget implements RestoreTarget {
       // The export of a snapshot imports as a template; the restored machine is a VM again.
       if ((await conn.call<boolean>('VM.get_is_a_template', ref)) === true)
         await conn.call('VM.set_is_a_template', ref, false);
-      this.restored.vms.push({ path: item.path, ref, uuid });
+      // The export of a snapshot carries the snapshot's name ("tapir <job> <time>"): the VM gets its own back.
+      const name = this.options.name ?? this.metadata?.name;
+      if (name !== undefined) await conn.call('VM.set_name_label', ref, name);
+      this.restored.vms.push({
+        path: item.path,
+        ref,
+        uuid,
+        name: name ?? (await conn.call<string>('VM.get_name_label', ref)),
+      });
       if (this.options.start) await conn.callAsync('VM.start', ref, false, false);
     }
   }
@@ -146,7 +154,10 @@ export class XenServerRestoreTarget implements RestoreTarget {
       for (const ref of refs) {
         const uuid = await conn.call<string>('VM.get_uuid', ref);
         // A snapshot's export carries the snapshot's name; the operator knows the VM's.
-        const name = this.metadata?.name || (await conn.call<string>('VM.get_name_label', ref)) || uuid;
+        const name =
+          this.options.name ?? (this.metadata?.name || (await conn.call<string>('VM.get_name_label', ref)) || uuid);
+        // On the pool, the copy says what it is, so nobody mistakes it for the VM while it runs.
+        await conn.call('VM.set_name_label', ref, `${name} (tapir health check)`);
         // The export of a snapshot imports as a template, which cannot start.
         if ((await conn.call<boolean>('VM.get_is_a_template', ref)) === true)
           await conn.call('VM.set_is_a_template', ref, false);

@@ -46,6 +46,8 @@ export interface XenServerSourceOptions extends PoolOptions {
 export interface XenServerRestoreOptions extends PoolOptions {
   /** SR (UUID or name label) for the imported VM or VDIs. @defaultValue the pool's default SR */
   sr?: string;
+  /** XVA: the restored VM's name label. @defaultValue the backed-up VM's name (not its snapshot's) */
+  name?: string;
   /** XVA: keep the VM's UUID and MAC addresses (replaces a halted VM with that UUID). @defaultValue false */
   keepIdentity?: boolean;
   /** XVA with keepIdentity: replace the VM even when it is running. @defaultValue false */
@@ -118,6 +120,7 @@ export const restoreSchema: JSONSchema = {
   properties: {
     ...pool,
     sr: { type: 'string', minLength: 1 },
+    name: { type: 'string', minLength: 1, description: "the restored VM's name label (default: the backed-up VM's)" },
     keepIdentity: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     start: { type: 'boolean', default: false },

@@ -68,6 +68,15 @@ describe('xenserver restore target', () => {
     expect(await diskShaOfVm(vm.uuid)).toBe(sha256(DISK));
   });
 
+  it("gives the restored VM the backed-up VM's name, not its snapshot's, or the name asked for", async () => {
+    const items = await backup({ format: 'xva', method: 'snapshot' });
+    const plain = await restore(items);
+    expect(sim.state.pool.db.get('VM', plain.vms[0]!.ref)['name_label']).toBe('app');
+    expect(plain.vms[0]!.name).toBe('app');
+    const named = await restore(items, { name: 'app (restored)' });
+    expect(sim.state.pool.db.get('VM', named.vms[0]!.ref)['name_label']).toBe('app (restored)');
+  });
+
   it('imports an XVA keeping the VM UUID and MACs (the original halted), and can start it', async () => {
     const items = await backup({ format: 'xva' });
     const original = sim.state.vm(app).uuid;
