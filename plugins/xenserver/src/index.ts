@@ -8,6 +8,7 @@ import { restoreSchema, sourceSchema, type XenServerRestoreOptions, type XenServ
 import { XenServerRestoreTarget } from './XenServerRestoreTarget.js';
 import { XenServerSource } from './XenServerSource.js';
 import { expandVmSelection } from './vmSelection.js';
+import { announceRestoreTarget } from './restoreObserver.js';
 
 export type {
   BackupMethod,
@@ -31,7 +32,7 @@ const xenserverSource: SourceKind<XenServerSourceOptions> = {
 const xenserverRestoreTarget: RestoreTargetKind<XenServerRestoreOptions> = {
   kind: 'xenserver',
   schema: restoreSchema,
-  create: (options, ctx) => new XenServerRestoreTarget(options, ctx),
+  create: (options, ctx) => announceRestoreTarget(new XenServerRestoreTarget(options, ctx)),
 };
 
 export default definePlugin({

@@ -1,7 +1,9 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXapiSimulator, type XapiSimulator } from '../../../test/xapi-sim/src/index.js';
 import { cli, scratch } from '../../../test/helpers/cli.js';
-import { MiB } from './harness.js';
+import { MiB, sha256 } from './harness.js';
 
 const PASSWORD = 'xen-vms-secret';
 let sim: XapiSimulator;
@@ -85,5 +87,131 @@ describe('tapir xen vms', () => {
     const down = await xen(['vms', '--url', 'http://127.0.0.1:9'], { TAPIR_XEN_PASSWORD: PASSWORD });
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach XAPI at http:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe('tapir xen restore and tapir xen health-check', () => {
+  const config = () => join(s.dir, 'tapir.yaml');
+  let xva: string;
+  let vhd: string;
+  let webDisk: string;
+
+  beforeAll(async () => {
+    await writeFile(
+      config(),
+      `version: 1
+destinations:
+  local: { kind: disk, path: ${join(s.dir, 'dest')} }
+jobs:
+  xva:
+    sources: [ { kind: xenserver, url: '${sim.url}', password: '${PASSWORD}', vm: web, format: xva } ]
+    destination: local
+  vhd:
+    sources: [ { kind: xenserver, url: '${sim.url}', password: '${PASSWORD}', vm: web, format: vhd, cbt: false } ]
+    destination: local
+`,
+    );
+    const disk = sim.state.vmDisks('web')[0]!.disk;
+    webDisk = sha256(await disk.read(0, disk.size));
+    for (const job of ['xva', 'vhd']) {
+      const backup = await cli(['job', 'run', job, '--json', '--config', config()], { home: s.home });
+      expect(backup.code, backup.stderr).toBe(0);
+      if (job === 'xva') xva = backup.json.saveSets[0].saveSet;
+      else vhd = backup.json.saveSets[0].saveSet;
+    }
+  });
+
+  const restore = (args: string[], env: Record<string, string> = { TAPIR_XEN_PASSWORD: PASSWORD }) =>
+    xen([...args, '--url', sim.url, '--config', config()], env);
+  const vmsNamed = (name: string) =>
+    sim.state.vms().filter(([, r]) => r['name_label'] === name && r['is_a_snapshot'] !== true);
+  const diskSha = async (vmRef: string) => {
+    const disk = sim.state.vmDisks(vmRef)[0]!.disk;
+    return sha256(await disk.read(0, disk.size));
+  };
+  /** Every VM, VBD, VIF and VDI of the pool, by UUID. */
+  const pool = () =>
+    (['VM', 'VBD', 'VIF', 'VDI'] as const).map((cls) =>
+      sim.state.pool.db
+        .all(cls)
+        .map(([, r]) => String(r['uuid']))
+        .sort(),
+    );
+
+  it('restore --json: a new halted VM named as asked, with the disk of the backup', async () => {
+    const r = await restore(['restore', xva.slice(0, 8), '--name', 'web-copy', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({
+      saveSet: xva,
+      vms: [{ name: 'web-copy', path: `vms/${sim.state.vm('web').uuid}/vm.xva` }],
+    });
+    const [ref, record] = vmsNamed('web-copy')[0]!;
+    expect(record).toMatchObject({ uuid: r.json.vms[0].uuid, power_state: 'Halted', is_a_template: false });
+    expect(r.json.vms[0].uuid).not.toBe(sim.state.vm('web').uuid);
+    expect(await diskSha(ref)).toBe(webDisk);
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+  });
+
+  it("restore --start: the VM has the backed-up VM's name and runs; the text output says so", async () => {
+    const before = vmsNamed('web').length;
+    const r = await restore(['restore', xva, '--start']);
+    expect(r.code, r.stderr).toBe(0);
+    const restored = vmsNamed('web').filter(([, v]) => v['uuid'] !== sim.state.vm(sim.state.vm('web').ref).uuid);
+    expect(vmsNamed('web')).toHaveLength(before + 1);
+    const uuid = r.stdout.match(/^restored VM web \(([0-9a-f-]{36})\), started from vms\/.+\/vm\.xva$/m)?.[1];
+    expect(uuid).toBeDefined();
+    expect(restored.find(([, v]) => v['uuid'] === uuid)?.[1]['power_state']).toBe('Running');
+  });
+
+  it('restore of a VHD save set: one new VDI per disk, equal to the disks', async () => {
+    const r = await restore(['restore', vhd, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.vms).toEqual([]);
+    expect(r.json.vdis).toHaveLength(2);
+    const disk = sim.state.disk(sim.state.pool.db.refByUuid('VDI', r.json.vdis[0].uuid));
+    expect(sha256(await disk.read(0, disk.size))).toBe(webDisk);
+  });
+
+  it('health-check --json: the copy ran and is gone, the pool is as it was', async () => {
+    const before = pool();
+    const r = await restore(['health-check', xva, '--timeout', '10', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.healthChecks).toMatchObject([{ outcome: 'passed', powerState: 'Running', vm: { name: 'web' } }]);
+    expect(pool()).toEqual(before);
+  });
+
+  it('health-check of a VM that does not start: exit 1, the report in the error, nothing left', async () => {
+    const before = pool();
+    sim.inject({ kind: 'call-error', method: 'VM.start', code: 'SR_BACKEND_FAILURE_44', times: 1 });
+    const r = await restore(['health-check', xva, '--timeout', '10', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json.error).toMatchObject({
+      code: 'TAPIR_E_RESTORE_TARGET',
+      context: { healthCheck: { outcome: 'failed' }, pluginCode: 'SR_BACKEND_FAILURE_44' },
+    });
+    expect(pool()).toEqual(before);
+
+    const text = await restore(['health-check', vhd]);
+    expect(text.code).toBe(1);
+    expect(text.stderr).toMatch(/a health check needs a whole VM.*\[TAPIR_E_RESTORE_TARGET\]/);
+  });
+
+  it('bad input: wrong password, unknown save set, --force without --keep-identity; help lists exit codes', async () => {
+    const wrong = await restore(['restore', xva, '--json'], { TAPIR_XEN_PASSWORD: 'not-the-password' });
+    expect(wrong.code, JSON.stringify(wrong.json)).toBe(1);
+    expect(wrong.json.error).toMatchObject({ code: 'TAPIR_E_RESTORE_TARGET' });
+    expect(wrong.stdout + wrong.stderr).not.toContain('not-the-password');
+
+    const unknown = await restore(['restore', 'ffffffff']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/TAPIR_E_/);
+
+    expect((await restore(['restore', xva, '--force'])).code).toBe(2);
+
+    for (const command of ['restore', 'health-check']) {
+      const help = await xen([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/Exit codes: 0 done · 1 failed/);
+    }
   });
 });

@@ -2,6 +2,29 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { TapirError } from '@tapir/sdk';
 import { XapiConnection } from '../XapiConnection.js';
 
+/**
+ * tapir's global flags, for the xen commands that run tapir's restore (which reads the catalog in the home and
+ * the configuration): passed through unchanged.
+ */
+export const tapirFlags = {
+  home: Flags.string({
+    description: 'tapir home directory (catalog, configuration, logs) [env: TAPIR_HOME, default: ~/.tapir]',
+    helpGroup: 'GLOBAL',
+  }),
+  config: Flags.string({
+    description: 'configuration file [env: TAPIR_CONFIG, default: <home>/tapir.yaml]',
+    helpGroup: 'GLOBAL',
+  }),
+  'log-level': Flags.option({
+    options: ['debug', 'info', 'warn', 'error'] as const,
+    description: 'level of <home>/logs/tapir.log',
+    helpGroup: 'GLOBAL',
+  })(),
+};
+
+/** The exit codes of the xen commands that restore, for their help. */
+export const RESTORE_EXIT_CODES = `Exit codes: 0 done · 1 failed (the pool refused, a health check failed, an item could not be written) · 2 wrong flags or arguments · 3 invalid configuration · 4 damaged items in the save set (left out) · 130 cancelled.`;
+
 /** The environment variable `--password` falls back to, so the password need not be on the command line. */
 export const PASSWORD_ENV = 'TAPIR_XEN_PASSWORD';
 
@@ -31,14 +54,20 @@ export abstract class XenCommand extends Command {
     }),
   };
 
-  /** Logs in to the pool named by the flags. The caller closes the connection. */
-  protected async connect(flags: Interfaces.InferredFlags<(typeof XenCommand)['baseFlags']>): Promise<XapiConnection> {
+  /** The password from `--password` or {@link PASSWORD_ENV}. */
+  protected password(flags: { password?: string | undefined }): string {
     const password = flags.password ?? process.env[PASSWORD_ENV];
     if (password === undefined || password === '') {
       throw new TapirError('TAPIR_E_CONFIG_INVALID', `no XAPI password: give --password or set ${PASSWORD_ENV}`, {
         option: 'password',
       });
     }
+    return password;
+  }
+
+  /** Logs in to the pool named by the flags. The caller closes the connection. */
+  protected async connect(flags: Interfaces.InferredFlags<(typeof XenCommand)['baseFlags']>): Promise<XapiConnection> {
+    const password = this.password(flags);
     return XapiConnection.open(
       {
         url: flags.url,
