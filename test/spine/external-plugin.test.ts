@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, REPO, scratch } from '../helpers/cli.js';
@@ -66,6 +66,37 @@ jobs:
     expect(stream.length).toBe(1_500_000);
     expect(stream[0]).toBe(1);
     expect(stream[1_499_999]).toBe(5);
+  });
+
+  it('a read that fails midway fails the save set, naming the plugin, leaves nothing behind, and a rerun works', async () => {
+    const config = join(s.dir, 'failing.yaml');
+    const job = (failAt: string) => `version: 1
+destinations:
+  local: { kind: disk, path: ${join(s.dir, 'dest-failing')} }
+jobs:
+  greetings:
+    sources: [ { kind: hello, name: world, count: 8${failAt} } ]
+    destination: local
+    transforms: [ { kind: zstd, level: 1 } ]
+`;
+    await writeFile(config, job(', failAt: 5'));
+    const failed = await cli(['job', 'run', 'greetings', '--json', '--config', config], { home: s.home, env });
+    expect(failed.code).toBe(1);
+    expect(failed.json.saveSets[0]).toMatchObject({ status: 'failed' });
+    expect(failed.json.saveSets[0].error.message).toBe('[hello] source.read: greeting 5: the greeting server hung up');
+    expect(failed.stderr).not.toMatch(/unhandled/i);
+    expect(await readdir(join(s.dir, 'dest-failing'))).toEqual([]);
+    // Nothing of the failed save set is left on disk; the next run completes.
+    await writeFile(config, job(''));
+    const ok = await cli(['job', 'run', 'greetings', '--json', '--config', config], { home: s.home, env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json.saveSets[0]).toMatchObject({ status: 'complete', items: 10 });
+    const verify = await cli(['verify', ok.json.saveSets[0].saveSet, '--json', '--config', config], {
+      home: s.home,
+      env,
+    });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(await readdir(join(s.dir, 'dest-failing'))).toEqual([`${ok.json.saveSets[0].saveSet}.tar`]);
   });
 
   it('its schema errors are reported like core ones', async () => {
