@@ -41,6 +41,10 @@ on the tape are marked expired before its label is overwritten. Cleaning cartrid
       );
     const pool = this.flags.pool ?? (typeof configured.pool === 'string' ? configured.pool : undefined);
     if (!pool) this.error('say which pool to label into: --pool <name> (or scratch)', { exit: ExitCode.USAGE });
+    if (!/^[A-Za-z0-9._-]+$/.test(pool))
+      this.error(`pool names are letters, digits, dots, dashes and underscores; "${pool}" is not one`, {
+        exit: ExitCode.USAGE,
+      });
     const store = new CatalogMediaStore(env.catalog);
     // The catalog's objections first, before any tape moves.
     for (const barcode of barcodes) {
