@@ -15,6 +15,9 @@ export interface RestoredObjects {
   healthChecks: HealthCheckReport[];
 }
 
+/** The reason a `blockStart` restore leaves in the VM's `blocked_operations` (XAPI shows it to whoever tries). */
+const BLOCK_START_REASON = 'restored by tapir as a replica: remove this blocked operation to start it';
+
 const VHD_FOOTER = 512;
 const VHD_FIXED = 2;
 const VHD_DIFFERENCING = 4;
@@ -47,6 +50,13 @@ export class XenServerRestoreTarget implements RestoreTarget {
         'TAPIR_E_CONFIG_INVALID',
         'healthCheck restores a copy and destroys it afterwards: it cannot be combined with keepIdentity or force',
         { option: 'healthCheck' },
+      );
+    }
+    if (this.options.blockStart && (this.options.start || this.options.healthCheck)) {
+      throw new TapirError(
+        'TAPIR_E_CONFIG_INVALID',
+        'blockStart keeps the restored VM from starting: it cannot be combined with start or healthCheck',
+        { option: 'blockStart' },
       );
     }
     this.conn = await XapiConnection.open(
@@ -140,6 +150,11 @@ export class XenServerRestoreTarget implements RestoreTarget {
         uuid,
         name: name ?? (await conn.call<string>('VM.get_name_label', ref)),
       });
+      if (this.options.blockStart) {
+        // As Xen Orchestra marks replicas: the VM cannot be started by accident, until someone removes the block.
+        await conn.call('VM.remove_from_blocked_operations', ref, 'start');
+        await conn.call('VM.add_to_blocked_operations', ref, 'start', BLOCK_START_REASON);
+      }
       if (this.options.start) await conn.callAsync('VM.start', ref, false, false);
     }
   }

@@ -55,6 +55,11 @@ export interface XenServerRestoreOptions extends PoolOptions {
   /** Start the restored VM. @defaultValue false */
   start?: boolean;
   /**
+   * XVA: keep the restored VM from being started (for replicas): `blocked_operations.start` is set, as Xen
+   * Orchestra does, until someone removes it. Excludes start and healthCheck. @defaultValue false
+   */
+  blockStart?: boolean;
+  /**
    * XVA: restore as a new VM, start it, wait until it runs (and reports guest metrics when the backed-up VM did),
    * then shut it down and destroy it with its disks, whatever happened. Excludes keepIdentity. @defaultValue false
    */
@@ -124,6 +129,7 @@ export const restoreSchema: JSONSchema = {
     keepIdentity: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     start: { type: 'boolean', default: false },
+    blockStart: { type: 'boolean', default: false, description: 'keep the restored VM from being started (replicas)' },
     healthCheck: { type: 'boolean', default: false, description: 'start the restored VM, check it, remove it' },
     healthCheckTimeoutSeconds: { type: 'integer', minimum: 1, default: 300 },
     healthCheckNetwork: { type: 'boolean', default: false },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXapiSimulator, type XapiSimulator } from '../../../test/xapi-sim/src/index.js';
 import { cli, scratch } from '../../../test/helpers/cli.js';
+import { XapiConnection } from '../src/XapiConnection.js';
 import { MiB, sha256 } from './harness.js';
 
 const PASSWORD = 'xen-vms-secret';
@@ -161,6 +162,26 @@ jobs:
     const uuid = r.stdout.match(/^restored VM web \(([0-9a-f-]{36})\), started from vms\/.+\/vm\.xva$/m)?.[1];
     expect(uuid).toBeDefined();
     expect(restored.find(([, v]) => v['uuid'] === uuid)?.[1]['power_state']).toBe('Running');
+  });
+
+  it('restore --block-start: the VM cannot be started until the block is removed; with --start it is refused', async () => {
+    const r = await restore(['restore', xva, '--name', 'web-replica', '--block-start', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [ref, record] = vmsNamed('web-replica')[0]!;
+    expect(record['power_state']).toBe('Halted');
+    expect(record['blocked_operations']).toMatchObject({ start: expect.stringContaining('replica') });
+    const conn = await XapiConnection.open(
+      { url: sim.url, username: 'root', password: PASSWORD },
+      'TAPIR_E_SOURCE_UNAVAILABLE',
+    );
+    try {
+      await expect(conn.callAsync('VM.start', ref, false, false)).rejects.toMatchObject({
+        context: { pluginCode: 'OPERATION_BLOCKED' },
+      });
+    } finally {
+      await conn.close();
+    }
+    expect((await restore(['restore', xva, '--block-start', '--start'])).code).toBe(2);
   });
 
   it('restore of a VHD save set: one new VDI per disk, equal to the disks', async () => {

@@ -9,7 +9,7 @@ export type XenRestoreResult = TapirRestoreResult & Pick<RestoredObjects, 'vms' 
 /** `tapir xen restore`: a xenserver save set back into a pool, through tapir's restore and the xenserver target. */
 export default class XenRestore extends XenCommand {
   static override summary = 'Restore a XenServer / XCP-ng VM (or its disks) from a save set into a pool.';
-  static override description = `An XVA save set becomes a VM, named as the backed-up VM was (or --name), with a new UUID and new MAC addresses, or with --keep-identity its own UUID and MACs (replacing a halted VM with that UUID; --force replaces a running one). A VHD save set (full and CBT deltas) becomes one new VDI per disk. Everything goes to --sr (UUID or name label), else the pool's default SR. The VM stays halted unless --start, as a replica should.
+  static override description = `An XVA save set becomes a VM, named as the backed-up VM was (or --name), with a new UUID and new MAC addresses, or with --keep-identity its own UUID and MACs (replacing a halted VM with that UUID; --force replaces a running one). A VHD save set (full and CBT deltas) becomes one new VDI per disk. Everything goes to --sr (UUID or name label), else the pool's default SR. The VM stays halted unless --start; --block-start keeps it from being started at all (for a replica) until the block is removed.
 The save set is read and checked by tapir's restore, as with tapir restore --target xenserver. The password comes from --password or, better, TAPIR_XEN_PASSWORD.
 ${RESTORE_EXIT_CODES}`;
   static override examples = [
@@ -24,7 +24,7 @@ ${RESTORE_EXIT_CODES}`;
     ...tapirFlags,
     sr: Flags.string({ description: 'SR for the VM or disks (UUID or name label) [default: the pool default SR]' }),
     name: Flags.string({ description: "name label of the restored VM [default: the backed-up VM's name]" }),
-    // No defaults: oclif counts a flag with a default as given, and --force depends on --keep-identity.
+    // No defaults on these flags: oclif counts a flag with a default as given, which would trip dependsOn and exclusive.
     'keep-identity': Flags.boolean({
       description: "keep the VM's UUID and MAC addresses (replaces a halted VM with that UUID)",
     }),
@@ -32,7 +32,15 @@ ${RESTORE_EXIT_CODES}`;
       description: 'with --keep-identity: replace the VM even when it is running',
       dependsOn: ['keep-identity'],
     }),
-    start: Flags.boolean({ description: 'start the restored VM (it stays halted by default)', default: false }),
+    start: Flags.boolean({
+      description: 'start the restored VM (it stays halted by default)',
+      exclusive: ['block-start'],
+    }),
+    'block-start': Flags.boolean({
+      description:
+        'keep the VM from being started, for a replica (sets its blocked_operations.start, as Xen Orchestra does)',
+      default: false,
+    }),
   };
 
   async run(): Promise<XenRestoreResult | undefined> {
@@ -49,7 +57,8 @@ ${RESTORE_EXIT_CODES}`;
         name: flags.name,
         keepIdentity: flags['keep-identity'] ?? false,
         force: flags.force ?? false,
-        start: flags.start,
+        start: flags.start ?? false,
+        blockStart: flags['block-start'] ?? false,
       },
       { json: this.jsonEnabled(), home: flags.home, config: flags.config, logLevel: flags['log-level'] },
     );
@@ -57,7 +66,9 @@ ${RESTORE_EXIT_CODES}`;
     if (!outcome.result) return undefined;
     const { vms, vdis } = outcome.restored;
     for (const vm of vms)
-      this.log(`restored VM ${vm.name} (${vm.uuid})${flags.start ? ', started' : ''} from ${vm.path}`);
+      this.log(
+        `restored VM ${vm.name} (${vm.uuid})${flags.start ? ', started' : flags['block-start'] ? ', its start blocked' : ''} from ${vm.path}`,
+      );
     for (const vdi of vdis)
       this.log(`restored ${vdi.disk} into VDI ${vdi.uuid} (${vdi.links} VHD file${vdi.links === 1 ? '' : 's'})`);
     this.log(`${outcome.result.items} items of save set ${outcome.result.saveSet} read`);
