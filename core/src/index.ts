@@ -9,7 +9,8 @@ export { Catalog, type SaveSetRecord, type SaveSetFilter } from './catalog/Catal
 export { readConfigFile, validateConfig, type ConfigProblem } from './config/loadConfig.js';
 export { configSchema } from './config/coreSchema.js';
 export type { TapirConfig, JobConfig, KindConfig } from './config/types.js';
-export { runBackup, ITEM_HASH, type BackupSpec, type RunEnvironment } from './run/backupRun.js';
+export { runBackup, type BackupSpec, type RunEnvironment } from './run/backupRun.js';
+export { itemHash } from './run/itemHash.js';
 export { runRestore, type RestoreRequest, type RestoreResult } from './run/restoreRun.js';
 export { runVerify, type VerifyResult } from './run/verifyRun.js';
 export { decodeSaveSet, type DecodeResult, type DamagedItem, type FailedItem } from './pipeline/SaveSetDecoder.js';

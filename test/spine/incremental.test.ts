@@ -19,7 +19,12 @@ describe('incremental backups', () => {
     tree = join(s.dir, 'tree');
     await makeTree(tree);
     atFull = await snapshot(tree);
-    const full = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], { home: s.home });
+    // The full hashes items with BLAKE2b-512 and the incremental with SHA-256, as save sets made on machines with and
+    // without SHA instructions would (ADR 0011): a chain may mix them.
+    const full = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], {
+      home: s.home,
+      env: { TAPIR_ITEM_HASH: 'blake2b512' },
+    });
     expect(full.code).toBe(0);
     fullId = full.json.saveSets[0].saveSet;
     // Change one file, add one, delete one, change one file's mode only.
@@ -28,7 +33,10 @@ describe('incremental backups', () => {
     await rm(join(tree, 'script.sh'));
     await chmod(join(tree, 'secret'), 0o640);
     atIncr = await snapshot(tree);
-    incr = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], { home: s.home });
+    incr = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], {
+      home: s.home,
+      env: { TAPIR_ITEM_HASH: 'sha256' },
+    });
     expect(incr.code).toBe(0);
     incrId = incr.json.saveSets[0].saveSet;
   });
@@ -44,6 +52,9 @@ describe('incremental backups', () => {
       .filter((i: { hash?: string; dataSaveSet?: string }) => i.hash && i.dataSaveSet === incrId)
       .map((i: { path: string }) => `/${i.path}`.slice(tree.length));
     expect(here.sort()).toEqual(['/dir/sub/text.log', '/new-file.txt', '/secret']);
+    const hashes = items.json.items.filter((i: { hash?: string }) => i.hash);
+    for (const i of hashes as Array<{ hash: string; dataSaveSet: string }>)
+      expect(i.hash).toMatch(i.dataSaveSet === incrId ? /^sha256:[0-9a-f]{64}$/ : /^blake2b512:[0-9a-f]{128}$/);
     expect(items.json.items.some((i: { path: string }) => i.path.endsWith('script.sh'))).toBe(false);
   });
 
@@ -71,6 +82,20 @@ describe('incremental backups', () => {
     const after = await snapshot(join(target, tree.slice(1)));
     expect(after['small.txt']).toEqual(atIncr['small.txt']);
     expect(Object.keys(after)).toEqual(['small.txt']);
+  });
+
+  it('both save sets of the mixed chain verify', async () => {
+    const r = await cli(['verify', fullId, incrId, '--json'], { home: s.home });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+  });
+
+  it('an item hash OpenSSL does not know is refused, naming the variable', async () => {
+    const r = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], {
+      home: s.home,
+      env: { TAPIR_ITEM_HASH: 'crc7' },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('TAPIR_ITEM_HASH=crc7 is not a hash algorithm OpenSSL knows');
   });
 
   it('a rerun with nothing changed stores no data', async () => {
