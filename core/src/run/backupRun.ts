@@ -206,6 +206,7 @@ async function backupOne(
   const stats: Stats = { items: 0, bytes: 0, storedBytes: 0 };
   const spool = await ManifestSpool.create();
   let writer: import('@tapir/sdk').SaveSetWriter | undefined;
+  let archive: ArchiveWriter | undefined;
   try {
     writer = await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.create', () =>
       destination.create(
@@ -222,7 +223,7 @@ async function backupOne(
     );
     const w = writer;
     const destinationPlugin = host.require('destinations', spec.destination.kind).plugin;
-    const archive = new ArchiveWriter(async (chunk) => {
+    archive = new ArchiveWriter(async (chunk) => {
       if (ctx.signal.aborted) throw abortError(ctx.signal);
       await attempt(destinationPlugin, 'destination.write', () => w.write(chunk));
       stats.storedBytes += chunk.length;
@@ -325,6 +326,8 @@ async function backupOne(
       { err: failure.toJSON(), saveSet: header.id },
       `save set ${header.id} of ${header.object} failed: ${failure.message}`,
     );
+    // A write may still be running: the destination must not see abort() beside it.
+    await archive?.settle();
     await writer?.abort(failure).catch(() => {});
     await catalog.failSaveSet(header.id, `${failure.code}: ${failure.message}`);
     const failed = event('failed', stats, failure);
