@@ -94,10 +94,18 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
     let expCmdSN = 1;
     const window = script.window ?? 32;
     const cmds = new Map<number, CommandSeen>();
+    // A target with a queue of `window` commands: it opens the window by one as each queued command ends, and never
+    // moves MaxCmdSN back (RFC 7143 §4.2.2.1).
+    const queued = new Set<number>();
+    let maxCmdSN = 0;
+    const windowEnd = (): number => {
+      maxCmdSN = Math.max(maxCmdSN, expCmdSN + window - queued.size - 1);
+      return maxCmdSN;
+    };
     const seq = (bhs: Buffer, advance = true): void => {
       bhs.writeUInt32BE(advance ? statSN++ : statSN, 24);
       bhs.writeUInt32BE(expCmdSN, 28);
-      bhs.writeUInt32BE(expCmdSN + window - 1, 32);
+      bhs.writeUInt32BE(windowEnd(), 32);
     };
     const conn: TargetConnection = {
       socket,
@@ -124,10 +132,12 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
             if (status !== undefined) b[3] = status;
             b.writeUInt32BE(cmd.itt, 16);
             b.writeUInt32BE(0xffffffff, 20);
-            if (status !== undefined) seq(b);
-            else {
+            if (status !== undefined) {
+              queued.delete(cmd.itt);
+              seq(b);
+            } else {
               b.writeUInt32BE(expCmdSN, 28);
-              b.writeUInt32BE(expCmdSN + window - 1, 32);
+              b.writeUInt32BE(windowEnd(), 32);
             }
             b.writeUInt32BE(opts.offset ?? 0, 40);
             b.writeUInt32BE(opts.residual ?? 0, 44);
@@ -146,6 +156,7 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
             b[2] = opts.response ?? 0;
             b[3] = status;
             b.writeUInt32BE(cmd.itt, 16);
+            queued.delete(cmd.itt);
             seq(b);
             b.writeUInt32BE(opts.residual ?? 0, 44);
           },
@@ -256,7 +267,10 @@ export async function startFakeTarget(script: FakeTargetScript = {}): Promise<Fa
           final: (bhs[1]! & 0x80) !== 0,
           immediate: data,
         };
-        if (!immediate) expCmdSN = cmd.cmdSN + 1;
+        if (!immediate) {
+          expCmdSN = cmd.cmdSN + 1;
+          queued.add(cmd.itt);
+        }
         commands.push(cmd);
         cmds.set(cmd.itt, cmd);
         const w = Buffer.alloc(cmd.write ? cmd.edtl : 0);
