@@ -234,14 +234,18 @@ describe('a pool that runs out of tapes', () => {
     expect((await bed.vtl.show('TAPE0001L6')).map((e) => e.kind)).toEqual(['data', 'filemark', 'eod']);
   });
 
-  it('media recycle --expired returns every tape past its retention to scratch', async () => {
+  it('media recycle --expired returns every append or full tape past its retention to scratch', async () => {
     sql("update media set retain_until = '2026-02-01T00:00:00.000Z' where id = 'TAPE0002L6'");
+    // A retired tape past its retention stays retired: only a named recycle brings it back.
+    expect((await bed.tapir('media', 'retire', 'TAPE0003L6')).code).toBe(0);
+    sql("update media set retain_until = '2026-02-01T00:00:00.000Z' where id = 'TAPE0003L6'");
     const r = await bed.tapir('media', 'recycle', '--expired', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.recycled).toEqual([{ medium: 'TAPE0002L6', was: 'full', expired: [] }]);
     expect(sql("select pool, state, retain_until is null from media where id = 'TAPE0002L6'")).toBe(
       'scratch|scratch|1',
     );
+    expect(sql("select state from media where id = 'TAPE0003L6'")).toBe('retired');
     const again = await bed.tapir('media', 'recycle', '--expired', '--json');
     expect(again.json.recycled).toEqual([]);
   });

@@ -4,16 +4,17 @@ import { BaseCommand } from '../../cli/BaseCommand.js';
 import { CatalogMediaStore } from '../../catalog/CatalogMediaStore.js';
 import { ExitCode } from '../../cli/exitCodes.js';
 
-/** States a recycled medium may come from: cleaning cartridges and scratch media are never recycled. */
-const RECYCLABLE = ['append', 'full', 'read-only', 'error', 'retired'] as const;
+/** States `--expired` recycles from: error, read-only and retired tapes wait for an operator who names them. */
+const RECYCLABLE = ['append', 'full'] as const;
 
 export default class MediaRecycle extends BaseCommand<typeof MediaRecycle> {
   static override summary = 'Return media to scratch: the next job that needs a tape relabels it into its pool.';
   static override description =
     'Refuses while complete save sets have data on the medium or its retention has not passed, unless --force: ' +
     'relabelling overwrites the whole tape, so those save sets can no longer be restored; --force marks them ' +
-    'expired. --expired recycles every medium whose retention date has passed (jobs also do this by themselves ' +
-    'when their pool has no other tape; see autoRecycle).';
+    'expired. --expired recycles every append or full medium whose retention date has passed (jobs also do this ' +
+    'by themselves when their pool has no other tape; see autoRecycle); error, read-only and retired ones are ' +
+    'recycled only when named.';
   static override examples = [
     '<%= config.bin %> media recycle TAPE0002L6',
     '<%= config.bin %> media recycle TAPE0002L6 --force',
@@ -24,7 +25,7 @@ export default class MediaRecycle extends BaseCommand<typeof MediaRecycle> {
   static override flags = {
     force: Flags.boolean({ description: 'recycle even though save sets on it would be lost', default: false }),
     expired: Flags.boolean({
-      description: 'recycle every medium whose retention date has passed',
+      description: 'recycle every append or full medium whose retention date has passed',
       default: false,
       exclusive: ['force'],
     }),
