@@ -1,6 +1,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { TapirError } from '@tapir/sdk';
-import { XapiConnection } from '../XapiConnection.js';
+import { XapiConnection, type XapiCredentials } from '../XapiConnection.js';
+import { runTapirRestore, type TapirRestoreOutcome } from './tapirRestore.js';
 
 /**
  * tapir's global flags, for the xen commands that run tapir's restore (which reads the catalog in the home and
@@ -21,6 +22,11 @@ export const tapirFlags = {
     helpGroup: 'GLOBAL',
   })(),
 };
+
+/** The pool flags every `tapir xen` command has, parsed. */
+type PoolFlags = Interfaces.InferredFlags<(typeof XenCommand)['baseFlags']>;
+/** {@link tapirFlags}, parsed. */
+type TapirFlags = Interfaces.InferredFlags<typeof tapirFlags>;
 
 /** The exit codes of the xen commands that restore, for their help. */
 export const RESTORE_EXIT_CODES = `Exit codes: 0 done · 1 failed (the pool refused, a health check failed, an item could not be written) · 2 wrong flags or arguments · 3 invalid configuration · 4 damaged items in the save set (left out) · 130 cancelled.`;
@@ -65,19 +71,38 @@ export abstract class XenCommand extends Command {
     return password;
   }
 
+  /** Where and how to log in, from the pool flags. */
+  protected credentials(flags: PoolFlags): XapiCredentials {
+    return {
+      url: flags.url,
+      username: flags.username,
+      password: this.password(flags),
+      allowUnauthorized: !flags['reject-unauthorized'],
+    };
+  }
+
   /** Logs in to the pool named by the flags. The caller closes the connection. */
-  protected async connect(flags: Interfaces.InferredFlags<(typeof XenCommand)['baseFlags']>): Promise<XapiConnection> {
-    const password = this.password(flags);
-    return XapiConnection.open(
-      {
-        url: flags.url,
-        username: flags.username,
-        password,
-        allowUnauthorized: !flags['reject-unauthorized'],
-        connectTimeoutMs: 30_000,
-      },
-      'TAPIR_E_SOURCE_UNAVAILABLE',
+  protected async connect(flags: PoolFlags): Promise<XapiConnection> {
+    return XapiConnection.open({ ...this.credentials(flags), connectTimeoutMs: 30_000 }, 'TAPIR_E_SOURCE_UNAVAILABLE');
+  }
+
+  /**
+   * Runs tapir's restore of `saveSet` into the xenserver target on the pool the flags name, with the target's
+   * `options`; prints tapir's error document when it failed under `--json`.
+   */
+  protected async restoreToPool(
+    saveSet: string,
+    flags: PoolFlags & TapirFlags,
+    options: Record<string, string | number | boolean | undefined>,
+  ): Promise<TapirRestoreOutcome> {
+    const outcome = await runTapirRestore(
+      this.config,
+      saveSet,
+      { ...this.credentials(flags), ...options },
+      { json: this.jsonEnabled(), home: flags.home, config: flags.config, logLevel: flags['log-level'] },
     );
+    if (outcome.errorJson !== undefined) this.logJson(outcome.errorJson);
+    return outcome;
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<unknown> {

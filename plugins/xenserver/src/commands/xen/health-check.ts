@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { RESTORE_EXIT_CODES, tapirFlags, XenCommand } from '../../cli/XenCommand.js';
-import { runTapirRestore, type TapirRestoreResult } from '../../cli/tapirRestore.js';
+import type { TapirRestoreResult } from '../../cli/tapirRestore.js';
 import type { HealthCheckReport } from '../../VmHealthCheck.js';
 
 /** What `tapir xen health-check --json` prints. */
@@ -35,22 +35,12 @@ ${RESTORE_EXIT_CODES} A failed check is 1, with the report in the error's contex
 
   async run(): Promise<XenHealthCheckResult | undefined> {
     const { args, flags } = await this.parse(XenHealthCheck);
-    const outcome = await runTapirRestore(
-      this.config,
-      args.saveSet,
-      {
-        url: flags.url,
-        username: flags.username,
-        password: this.password(flags),
-        allowUnauthorized: !flags['reject-unauthorized'],
-        sr: flags.sr,
-        healthCheck: true,
-        healthCheckTimeoutSeconds: flags.timeout,
-        healthCheckNetwork: flags['keep-network'],
-      },
-      { json: this.jsonEnabled(), home: flags.home, config: flags.config, logLevel: flags['log-level'] },
-    );
-    if (outcome.errorJson !== undefined) this.logJson(outcome.errorJson);
+    const outcome = await this.restoreToPool(args.saveSet, flags, {
+      sr: flags.sr,
+      healthCheck: true,
+      healthCheckTimeoutSeconds: flags.timeout,
+      healthCheckNetwork: flags['keep-network'],
+    });
     if (!outcome.result) return undefined;
     const { healthChecks } = outcome.restored;
     for (const check of healthChecks) {

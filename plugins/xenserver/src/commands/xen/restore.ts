@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { RESTORE_EXIT_CODES, tapirFlags, XenCommand } from '../../cli/XenCommand.js';
-import { runTapirRestore, type TapirRestoreResult } from '../../cli/tapirRestore.js';
+import type { TapirRestoreResult } from '../../cli/tapirRestore.js';
 import type { RestoredObjects } from '../../XenServerRestoreTarget.js';
 
 /** What `tapir xen restore --json` prints. */
@@ -45,24 +45,14 @@ ${RESTORE_EXIT_CODES}`;
 
   async run(): Promise<XenRestoreResult | undefined> {
     const { args, flags } = await this.parse(XenRestore);
-    const outcome = await runTapirRestore(
-      this.config,
-      args.saveSet,
-      {
-        url: flags.url,
-        username: flags.username,
-        password: this.password(flags),
-        allowUnauthorized: !flags['reject-unauthorized'],
-        sr: flags.sr,
-        name: flags.name,
-        keepIdentity: flags['keep-identity'] ?? false,
-        force: flags.force ?? false,
-        start: flags.start ?? false,
-        blockStart: flags['block-start'] ?? false,
-      },
-      { json: this.jsonEnabled(), home: flags.home, config: flags.config, logLevel: flags['log-level'] },
-    );
-    if (outcome.errorJson !== undefined) this.logJson(outcome.errorJson);
+    const outcome = await this.restoreToPool(args.saveSet, flags, {
+      sr: flags.sr,
+      name: flags.name,
+      keepIdentity: flags['keep-identity'] ?? false,
+      force: flags.force ?? false,
+      start: flags.start ?? false,
+      blockStart: flags['block-start'] ?? false,
+    });
     if (!outcome.result) return undefined;
     const { vms, vdis } = outcome.restored;
     for (const vm of vms)
