@@ -267,12 +267,7 @@ export class TapeMounts {
       let slot = where(inv.slots)?.address;
       if (slot === undefined) {
         const beyond = where(inv.unlicensedSlots);
-        if (beyond)
-          throw new TapirError(
-            'TAPIR_E_LICENSE_LIMIT',
-            `tape ${barcode} is needed but sits in slot ${beyond.address}, beyond the ${inv.licensed} slots the licence allows (${SLOT_FEATURE}): move it into slots ${describeRange(inv.slots)} or license more slots`,
-            { barcode, element: beyond.address, feature: SLOT_FEATURE, licensed: inv.licensed },
-          );
+        if (beyond) throw beyondLicence(`tape ${barcode} is needed but`, barcode, beyond, inv);
         const inDrive = where(inv.inventory.drives);
         if (inDrive) {
           // Left in a drive by a killed run (we hold the tape's lock, so no live job uses it): back to a slot first.
@@ -326,12 +321,7 @@ export class TapeMounts {
     for (const b of new Set(barcodes)) {
       if (has(inv.slots, b) || has(inv.inventory.drives, b)) continue;
       const beyond = has(inv.unlicensedSlots, b);
-      if (beyond)
-        throw new TapirError(
-          'TAPIR_E_LICENSE_LIMIT',
-          `tape ${b} is needed but sits in slot ${beyond.address}, beyond the ${inv.licensed} slots the licence allows (${SLOT_FEATURE}): move it into slots ${describeRange(inv.slots)} or license more slots`,
-          { barcode: b, element: beyond.address, feature: SLOT_FEATURE, licensed: inv.licensed },
-        );
+      if (beyond) throw beyondLicence(`tape ${b} is needed but`, b, beyond, inv);
       const ie = has(inv.inventory.importExport, b);
       const message = ie
         ? `tape ${b} is needed and sits in the import/export slot ${ie.address}: move it into a storage slot (slots ${describeRange(inv.slots)})`
@@ -411,15 +401,7 @@ export class TapeMounts {
     ctx: RunContext,
   ): Promise<MountedTape | undefined> {
     const { pool, blockSize } = this.options;
-    await drive.rewind();
-    const first = await drive.readBlock(LABEL_BLOCK_BYTES).catch(() => 'unreadable' as const);
-    let label: VolumeLabel | undefined;
-    try {
-      label = first !== 'unreadable' && first.kind === 'data' ? decodeLabel(first.data) : undefined;
-    } catch {
-      label = undefined;
-    }
-    const blank = first !== 'unreadable' && first.kind === 'end-of-data';
+    const { label, blank } = await readVolumeLabel(drive);
     const location = `drive ${element}`;
     let record = c.record;
 
@@ -548,12 +530,7 @@ export class TapeMounts {
     const slot = inv.slots.find(holds);
     if (!slot) {
       const beyond = inv.unlicensedSlots.find(holds);
-      if (beyond)
-        throw new TapirError(
-          'TAPIR_E_LICENSE_LIMIT',
-          `${barcode} sits in slot ${beyond.address}, beyond the ${inv.licensed} slots the licence allows (${SLOT_FEATURE}): move it into slots ${describeRange(inv.slots)} or license more slots`,
-          { barcode, element: beyond.address, feature: SLOT_FEATURE, licensed: inv.licensed },
-        );
+      if (beyond) throw beyondLicence(barcode, barcode, beyond, inv);
       const where = element
         ? ` (it is in ${drives.includes(element) ? 'drive' : 'the import/export slot'} ${element.address})`
         : '';
@@ -592,15 +569,7 @@ export class TapeMounts {
       await this.library.load(slot.address, mount.element);
       try {
         const drive = mount.drive;
-        await drive.rewind();
-        const first = await drive.readBlock(LABEL_BLOCK_BYTES).catch(() => 'unreadable' as const);
-        let label: VolumeLabel | undefined;
-        try {
-          label = first !== 'unreadable' && first.kind === 'data' ? decodeLabel(first.data) : undefined;
-        } catch {
-          label = undefined;
-        }
-        const blank = first !== 'unreadable' && first.kind === 'end-of-data';
+        const { label, blank } = await readVolumeLabel(drive);
         if (!force && !blank && !label) throw refuse('holds data that is not a tapir volume');
         if (!force && label && !record && label.pool !== SCRATCH_POOL)
           throw refuse(
@@ -684,6 +653,30 @@ export class TapeMounts {
   private tapeResource(barcode: string): string {
     return `tape-${barcode}`;
   }
+}
+
+/**
+ * Rewinds and reads a tape's first block: its tapir volume label, if it is one (a label of an unknown version counts
+ * as none), and whether the tape is blank. An unreadable first block is neither.
+ */
+async function readVolumeLabel(drive: TapeDrive): Promise<{ label: VolumeLabel | undefined; blank: boolean }> {
+  await drive.rewind();
+  const first = await drive.readBlock(LABEL_BLOCK_BYTES).catch(() => undefined);
+  if (first?.kind !== 'data') return { label: undefined, blank: first?.kind === 'end-of-data' };
+  try {
+    return { label: decodeLabel(first.data), blank: false };
+  } catch {
+    return { label: undefined, blank: false };
+  }
+}
+
+/** The error for a tape that sits in a storage slot beyond the licence: `<what> sits in slot …`. */
+function beyondLicence(what: string, barcode: string, beyond: ElementStatus, inv: LicensedInventory): TapirError {
+  return new TapirError(
+    'TAPIR_E_LICENSE_LIMIT',
+    `${what} sits in slot ${beyond.address}, beyond the ${inv.licensed} slots the licence allows (${SLOT_FEATURE}): move it into slots ${describeRange(inv.slots)} or license more slots`,
+    { barcode, element: beyond.address, feature: SLOT_FEATURE, licensed: inv.licensed },
+  );
 }
 
 /** The pool of scratch tapes (a label may name it: `tapir media label --pool scratch`). */
