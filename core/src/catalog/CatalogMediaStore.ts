@@ -1,5 +1,7 @@
 import { TapirError, type MediaFilter, type MediaStore, type MediumRecord, type MediumState } from '@tapir/sdk';
+import type { Kysely } from 'kysely';
 import type { Catalog } from './Catalog.js';
+import type { CatalogDatabase } from './schema.js';
 
 /** The catalog's `media` table as the SDK's {@link MediaStore}. */
 export class CatalogMediaStore implements MediaStore {
@@ -26,32 +28,15 @@ export class CatalogMediaStore implements MediaStore {
       .execute();
   }
 
-  async liveSaveSets(id: string): Promise<string[]> {
-    const rows = await this.catalog.db
-      .selectFrom('extents')
-      .innerJoin('save_sets', 'save_sets.id', 'extents.save_set_id')
-      .select('save_sets.id as id')
-      .distinct()
-      .where('extents.medium_id', '=', id)
-      .where('save_sets.status', '=', 'complete')
-      .orderBy('save_sets.id')
-      .execute();
-    return rows.map((r) => r.id);
+  liveSaveSets(id: string): Promise<string[]> {
+    return liveOn(this.catalog.db, id);
   }
 
   async recycle(id: string, reason: string): Promise<string[]> {
     return this.catalog.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new TapirError('TAPIR_E_NOT_FOUND', `the catalog knows no medium ${id}`, { barcode: id });
-      const live = await trx
-        .selectFrom('extents')
-        .innerJoin('save_sets', 'save_sets.id', 'extents.save_set_id')
-        .select('save_sets.id as id')
-        .distinct()
-        .where('extents.medium_id', '=', id)
-        .where('save_sets.status', '=', 'complete')
-        .execute();
-      const ids = live.map((r) => r.id).sort();
+      const ids = await liveOn(trx, id);
       if (ids.length > 0)
         await trx
           .updateTable('save_sets')
@@ -68,6 +53,20 @@ export class CatalogMediaStore implements MediaStore {
       return ids;
     });
   }
+}
+
+/** The complete save sets with an extent on medium `id`, sorted. */
+async function liveOn(db: Kysely<CatalogDatabase>, id: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('extents')
+    .innerJoin('save_sets', 'save_sets.id', 'extents.save_set_id')
+    .select('save_sets.id as id')
+    .distinct()
+    .where('extents.medium_id', '=', id)
+    .where('save_sets.status', '=', 'complete')
+    .orderBy('save_sets.id')
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /** A record's columns, without its id. */
