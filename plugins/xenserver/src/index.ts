@@ -1,15 +1,12 @@
 /**
  * `@tapir/plugin-xenserver` — Citrix XenServer / XCP-ng VMs over XAPI: the `xenserver` source and restore target.
  *
+ * The default export is the plugin (`plugin.ts`, which tapir imports alone, through `package.json#tapir.main`); the
+ * named exports are the library: the source and restore target classes, which load xen-api.
+ *
  * @packageDocumentation
  */
-import { definePlugin, type RestoreTargetKind, type SourceKind } from '@tapir/sdk';
-import { restoreSchema, sourceSchema, type XenServerRestoreOptions, type XenServerSourceOptions } from './schema.js';
-import { XenServerRestoreTarget } from './XenServerRestoreTarget.js';
-import { XenServerSource } from './XenServerSource.js';
-import { expandVmSelection } from './vmSelection.js';
-import { announceRestoreTarget } from './restoreObserver.js';
-
+export { default } from './plugin.js';
 export type {
   BackupMethod,
   ExportFormat,
@@ -21,26 +18,3 @@ export { XenServerSource } from './XenServerSource.js';
 export { XenServerRestoreTarget, type RestoredObjects } from './XenServerRestoreTarget.js';
 export type { HealthCheckReport } from './VmHealthCheck.js';
 export type { PoolVm, PoolVmDisk } from './poolVms.js';
-
-const xenserverSource: SourceKind<XenServerSourceOptions> = {
-  kind: 'xenserver',
-  schema: sourceSchema,
-  create: (options) => XenServerSource.open(options),
-  expand: (options, ctx) => expandVmSelection(options, ctx),
-};
-
-const xenserverRestoreTarget: RestoreTargetKind<XenServerRestoreOptions> = {
-  kind: 'xenserver',
-  schema: restoreSchema,
-  create: (options, ctx) => announceRestoreTarget(new XenServerRestoreTarget(options, ctx)),
-};
-
-export default definePlugin({
-  name: 'xenserver',
-  version: '0.1.0',
-  api: '^1',
-  apply(hooks) {
-    hooks.sources.for('xenserver').tap('xenserver', () => xenserverSource);
-    hooks.restoreTargets.for('xenserver').tap('xenserver', () => xenserverRestoreTarget);
-  },
-});
