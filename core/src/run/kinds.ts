@@ -1,4 +1,3 @@
-import { parseIscsiUrl } from '@tapir/devices';
 import { type Destination, pluginError, type RunContext, TapirError } from '@tapir/sdk';
 import type { DeviceConfig, KindConfig } from '../config/types.js';
 import type { PluginHost } from '../host/PluginHost.js';
@@ -13,7 +12,7 @@ export function splitKind(config: KindConfig): Record<string, unknown> {
 /** Opens the destination a `{ kind, ...options }` entry names. */
 export async function openDestination(host: PluginHost, config: KindConfig, ctx: RunContext): Promise<Destination> {
   const provided = host.require('destinations', config.kind);
-  const options = withNamedChanger(splitKind(config), ctx);
+  const options = await withNamedChanger(splitKind(config), ctx);
   try {
     return await provided.value.create(options, ctx);
   } catch (error) {
@@ -26,7 +25,7 @@ export async function openDestination(host: PluginHost, config: KindConfig, ctx:
  * section into the changer's settings, with drives named there resolved to `{ url, lun }`. The catalog keeps the
  * name, so a restore uses the devices as configured then.
  */
-function withNamedChanger(options: Record<string, unknown>, ctx: RunContext): Record<string, unknown> {
+async function withNamedChanger(options: Record<string, unknown>, ctx: RunContext): Promise<Record<string, unknown>> {
   const name = options.changer;
   if (typeof name !== 'string') return options;
   const devices = configuredDevices(ctx) ?? {};
@@ -38,17 +37,19 @@ function withNamedChanger(options: Record<string, unknown>, ctx: RunContext): Re
       { device: name },
     );
   const { kind: _kind, drives, ...changer } = device;
-  const resolved = drives
-    ? Object.fromEntries(
-        Object.entries(drives).map(([element, d]) => [element, typeof d === 'string' ? namedDrive(devices, d) : d]),
-      )
-    : undefined;
+  let resolved: Record<string, unknown> | undefined;
+  if (drives) {
+    resolved = {};
+    for (const [element, d] of Object.entries(drives))
+      resolved[element] = typeof d === 'string' ? await namedDrive(devices, d) : d;
+  }
   return { ...options, changer: { ...changer, ...(resolved ? { drives: resolved } : {}) } };
 }
 
-function namedDrive(devices: Record<string, DeviceConfig>, name: string): { url: string; lun: number } {
+/** A drive named in `devices:`, as `{ url, lun }`; the device layer is imported only here, for its URL parser. */
+async function namedDrive(devices: Record<string, DeviceConfig>, name: string): Promise<{ url: string; lun: number }> {
   const device = devices[name];
-  const url = device?.kind === 'iscsi-tape' ? parseIscsiUrl(device.url) : undefined;
+  const url = device?.kind === 'iscsi-tape' ? (await import('@tapir/devices')).parseIscsiUrl(device.url) : undefined;
   const lun = device?.lun ?? url?.lun;
   if (!url?.targetName || lun === undefined)
     throw new TapirError(
