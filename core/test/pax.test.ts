@@ -30,7 +30,7 @@ const base = {
 /** Writes members with ArchiveWriter and returns the archive bytes. */
 async function archive(members: Array<{ fields: Parameters<typeof encodeHeader>[0]; data?: Buffer }>): Promise<Buffer> {
   const parts: Buffer[] = [];
-  const w = new ArchiveWriter(async (chunk) => void parts.push(Buffer.from(chunk)));
+  const w = new ArchiveWriter(async (chunks) => void parts.push(...chunks.map((c) => Buffer.from(c))));
   for (const m of members) await w.writeMember(m.fields, m.data ? [m.data] : []);
   await w.finish();
   return Buffer.concat(parts);

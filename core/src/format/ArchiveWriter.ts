@@ -1,6 +1,10 @@
 import { encodeHeader, paddingFor, TypeFlag } from './pax.js';
 import { HEADER_MEMBER, MANIFEST_PREFIX, type SaveSetHeader } from './saveSetFormat.js';
 
+/**
+ * Bytes gathered before a sink call, and the most one sink call gets. Measured on a 2 GiB stream to the disk
+ * destination: writing whole 8 MiB segments in one call took three times the system time of 1 MiB calls.
+ */
 const COALESCE = 1 << 20;
 const ZEROS = Buffer.alloc(1024);
 
@@ -20,23 +24,28 @@ export interface MemberFields {
 }
 
 /**
- * Writes a pax archive to a byte sink, coalescing small writes into ~1 MiB chunks and keeping the offset.
- * Knows nothing about items: {@link SaveSetEncoder} decides what members to write.
+ * Writes a pax archive to a byte sink in gather lists of about 1 MiB, keeping the offset. Knows nothing about items:
+ * {@link SaveSetEncoder} decides what members to write.
  *
  * @remarks
- * One sink call runs while the caller goes on producing the next chunk, so that reading, hashing and compressing
- * overlap with writing. Sink calls never overlap each other and come in archive order; a failed one is reported by
- * the next write, {@link finish} or {@link settle}.
+ * The sink gets a list of buffers (written in order), never a copy of them joined.
+ *
+ * Writing runs while the caller goes on producing: what is handed over at once — a gathered MiB, or a whole member
+ * whose data is in memory, such as a segment of a stream — is written by consecutive sink calls in the background,
+ * and the next hand-over waits for them. Sink calls never overlap each other and come in archive order; a failed one
+ * is reported by the next write, {@link finish} or {@link settle}.
  */
 export class ArchiveWriter {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
+  /** Called once the sink call that carries what is buffered has ended. */
+  private releases: Array<() => void> = [];
   /** The sink call in flight, if any. */
   private writing: Promise<void> | undefined;
   /** Bytes written so far (headers, data and padding). */
   offset = 0;
 
-  constructor(private readonly sink: (chunk: Buffer) => Promise<void>) {}
+  constructor(private readonly sink: (chunks: Buffer[]) => Promise<void>) {}
 
   /** Writes the save-set header member. */
   async writeSaveSetHeader(header: SaveSetHeader): Promise<void> {
@@ -73,11 +82,18 @@ export class ArchiveWriter {
     if (pad > 0) await this.push(ZEROS.subarray(0, pad));
   }
 
-  /** Writes a whole member whose data is in memory; returns its offset. */
-  async writeMember(fields: MemberFields, data: Buffer[]): Promise<number> {
+  /**
+   * Writes a whole member whose data is in memory; returns its offset. `release`, if given, is called once the sink
+   * call that carried the data has ended (the caller may then reuse the memory), or never when the writer fails first.
+   */
+  async writeMember(fields: MemberFields, data: Buffer[], release?: () => void): Promise<number> {
     const at = await this.writeHeader(fields);
-    for (const d of data) await this.push(d);
-    await this.endData(fields.size);
+    if (release) this.releases.push(release);
+    // Gathered whole, then handed over in one sink call: the caller produces the next member meanwhile.
+    for (const d of data) this.gather(d);
+    const pad = paddingFor(fields.size);
+    if (pad > 0) this.gather(ZEROS.subarray(0, pad));
+    if (this.bufferedBytes >= COALESCE) await this.flush();
     return at;
   }
 
@@ -97,10 +113,12 @@ export class ArchiveWriter {
   /** Hands what is buffered to the sink (the call may still be running when this resolves). */
   async flush(): Promise<void> {
     if (this.bufferedBytes === 0) return;
-    const chunk = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes);
+    const chunks = this.buffered;
+    const releases = this.releases;
     this.buffered = [];
     this.bufferedBytes = 0;
-    await this.send(chunk);
+    this.releases = [];
+    await this.send(chunks, releases);
   }
 
   /**
@@ -116,25 +134,55 @@ export class ArchiveWriter {
   }
 
   /**
-   * Starts a sink call once the previous one has finished, throwing its failure if it failed. One call in flight is
-   * what measured best: queueing more (16 MiB) made a 2 GiB stream a third slower.
+   * Starts writing `chunks` once the previous hand-over is written, throwing its failure if it failed; then calls
+   * `releases`. One hand-over in flight is what measured best.
    */
-  private async send(chunk: Buffer): Promise<void> {
+  private async send(chunks: Buffer[], releases: Array<() => void>): Promise<void> {
     await this.settle(true);
-    const writing = this.sink(chunk);
+    const writing = (async () => {
+      for (const piece of pieces(chunks, COALESCE)) await this.sink(piece);
+      for (const release of releases) release();
+    })();
     // Observed by the next send(), finish() or settle(); until then not an unhandled rejection.
     writing.catch(() => {});
     this.writing = writing;
   }
 
   private async push(chunk: Buffer): Promise<void> {
-    this.offset += chunk.length;
-    if (chunk.length >= COALESCE && this.bufferedBytes === 0) {
-      await this.send(chunk);
-      return;
-    }
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.length;
+    this.gather(chunk);
     if (this.bufferedBytes >= COALESCE) await this.flush();
   }
+
+  private gather(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.offset += chunk.length;
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+  }
+}
+
+/**
+ * A gather list cut into lists of `size` bytes (buffers split where needed, never copied); the last list takes the
+ * rest when that is under half a `size` more, so that a MiB and a header stay one call.
+ */
+function* pieces(chunks: Buffer[], size: number): Generator<Buffer[]> {
+  let left = chunks.reduce((n, c) => n + c.length, 0);
+  let out: Buffer[] = [];
+  let bytes = 0;
+  for (let chunk of chunks) {
+    while (left > size * 1.5 && bytes + chunk.length >= size) {
+      const take = size - bytes;
+      out.push(chunk.subarray(0, take));
+      yield out;
+      left -= size;
+      out = [];
+      bytes = 0;
+      chunk = chunk.subarray(take);
+    }
+    if (chunk.length > 0) {
+      out.push(chunk);
+      bytes += chunk.length;
+    }
+  }
+  if (out.length > 0) yield out;
 }

@@ -28,6 +28,7 @@ export interface SaveSetEncoderOptions {
 export class SaveSetEncoder {
   /** Plaintext bytes read from sources. */
   bytes = 0;
+  private readonly segments = new SegmentBuffers();
 
   constructor(
     private readonly writer: ArchiveWriter,
@@ -175,7 +176,15 @@ export class SaveSetEncoder {
     return { offset, size: fields.size };
   }
 
-  /** Members of at most `segmentSize` bytes each, buffered one at a time. */
+  /**
+   * Members of at most `segmentSize` bytes each, buffered one at a time.
+   *
+   * @remarks
+   * Up to {@link BY_REFERENCE} bytes, a member holds the chunks as they came. Past that, they are copied into a
+   * segment buffer that is used again once the destination has written it: chunks kept until a whole segment is
+   * written would outlive V8's young generation, and freeing gigabytes of them took a full garbage collection every
+   * few MiB.
+   */
   private async writeSegments(
     item: SourceItem,
     base: MemberFields,
@@ -183,29 +192,44 @@ export class SaveSetEncoder {
   ): Promise<MemberLocation[]> {
     const members: MemberLocation[] = [];
     const ext = this.extension;
+    const segmentSize = this.options.segmentSize;
     let parts: Buffer[] = [];
+    let segment: Buffer | undefined;
     let size = 0;
     const flush = async (final: boolean) => {
       const single = final && members.length === 0;
       const name = single ? `${item.path}${ext}` : `${item.path}.${String(members.length).padStart(6, '0')}${ext}`;
-      const offset = await this.writer.writeMember({ ...base, name, type: TypeFlag.FILE, size }, parts);
+      const fields = { ...base, name, type: TypeFlag.FILE, size };
+      let offset: number;
+      if (segment) {
+        const full = segment;
+        segment = undefined;
+        offset = await this.writer.writeMember(fields, [full.subarray(0, size)], () => this.segments.give(full));
+      } else offset = await this.writer.writeMember(fields, parts);
       members.push({ offset, size });
       parts = [];
       size = 0;
     };
+    const add = (buf: Buffer) => {
+      if (!segment && size + buf.length > BY_REFERENCE) {
+        segment = this.segments.take(segmentSize);
+        let at = 0;
+        for (const part of parts) at += part.copy(segment, at);
+        parts = [];
+      }
+      if (segment) buf.copy(segment, size);
+      else parts.push(buf);
+      size += buf.length;
+    };
     for await (const chunk of encoded) {
       let buf = toBuffer(chunk);
-      while (size + buf.length >= this.options.segmentSize) {
-        const take = this.options.segmentSize - size;
-        parts.push(buf.subarray(0, take));
-        size += take;
+      while (size + buf.length >= segmentSize) {
+        const take = segmentSize - size;
+        add(buf.subarray(0, take));
         buf = buf.subarray(take);
         await flush(false);
       }
-      if (buf.length > 0) {
-        parts.push(buf);
-        size += buf.length;
-      }
+      if (buf.length > 0) add(buf);
     }
     if (size > 0 || members.length === 0) await flush(true);
     return members;
@@ -214,6 +238,25 @@ export class SaveSetEncoder {
   private encodePipe(): ChunkPipe {
     const pipes = this.options.transforms.map((t) => t.encode());
     return (input) => pipes.reduce((acc, pipe) => pipe(acc), input);
+  }
+}
+
+/** Bytes of a member's data kept as the chunks themselves before they are copied into a segment buffer. */
+const BY_REFERENCE = 256 << 10;
+
+/**
+ * Segment buffers of one save set (so of one size) for reuse: one being filled and one being written is the steady
+ * state, so two are kept free at most.
+ */
+class SegmentBuffers {
+  private readonly free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.free.length < 2) this.free.push(buffer);
   }
 }
 

@@ -223,10 +223,15 @@ async function backupOne(
     );
     const w = writer;
     const destinationPlugin = host.require('destinations', spec.destination.kind).plugin;
-    archive = new ArchiveWriter(async (chunk) => {
+    archive = new ArchiveWriter(async (chunks) => {
       if (ctx.signal.aborted) throw abortError(ctx.signal);
-      await attempt(destinationPlugin, 'destination.write', () => w.write(chunk));
-      stats.storedBytes += chunk.length;
+      const bytes = chunks.reduce((n, c) => n + c.length, 0);
+      if (w.writev) await attempt(destinationPlugin, 'destination.writev', () => w.writev!(chunks));
+      else {
+        const chunk = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+        await attempt(destinationPlugin, 'destination.write', () => w.write(chunk));
+      }
+      stats.storedBytes += bytes;
     });
     const encoder = new SaveSetEncoder(archive, {
       saveSetId: header.id,

@@ -50,6 +50,11 @@ export class TapeSaveSetWriter implements SaveSetWriter {
     }
   }
 
+  /** A gather list goes into the blocks piece by piece: joining it first would copy it once more. */
+  async writev(chunks: Uint8Array[]): Promise<void> {
+    for (const chunk of chunks) await this.write(chunk);
+  }
+
   async commit(): Promise<Extent[]> {
     if (this.fill > 0) {
       // The last block is padded with zeros: GNU tar ignores what follows the end-of-archive blocks.

@@ -161,36 +161,51 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
     });
   }
   for (const [key, sample] of Object.entries(options.destinations ?? {})) {
-    await check(`destinations.${key}: returns the bytes it was given, and aborts cleanly`, async () => {
-      const kind = kinds.destinations.get(key) as DestinationKind | undefined;
-      assert(kind, `no destination kind "${key}" registered`);
-      const ctx = context(new AbortController().signal);
-      const destination = await kind.create(sample, ctx);
-      await destination.check(ctx);
-      const payload = Buffer.alloc(3 * 65536 + 123, 7);
-      const info = {
-        id: '00000000-0000-4000-8000-000000000001',
-        job: 'conformance',
-        object: 'sample',
-        level: 'full' as const,
-        startedAt: new Date().toISOString(),
-      };
-      const writer = await destination.create(info, ctx);
-      for (let i = 0; i < payload.length; i += 65536) await writer.write(payload.subarray(i, i + 65536));
-      const extents = await writer.commit();
-      const reader = await destination.open(extents, ctx);
-      const back: Buffer[] = [];
-      for await (const chunk of reader.read(ctx.signal)) back.push(Buffer.from(chunk));
-      await reader.close();
-      assert(Buffer.concat(back).equals(payload), 'read back differs from what was written');
-      await destination.remove?.(extents, ctx);
-      const aborted = await destination.create({ ...info, id: '00000000-0000-4000-8000-000000000002' }, ctx);
-      await aborted.write(payload.subarray(0, 100));
-      await aborted.abort(new Error('conformance abort'));
-      await aborted.abort(new Error('twice')); // must not throw
-      await destination.discard?.('00000000-0000-4000-8000-000000000003', ctx);
-      await destination.close?.();
-    });
+    await check(
+      `destinations.${key}: returns the bytes it was given (through write and writev, buffers reused after each), and aborts cleanly`,
+      async () => {
+        const kind = kinds.destinations.get(key) as DestinationKind | undefined;
+        assert(kind, `no destination kind "${key}" registered`);
+        const ctx = context(new AbortController().signal);
+        const destination = await kind.create(sample, ctx);
+        await destination.check(ctx);
+        // Bytes that differ along the payload, so that a reordered or repeated chunk shows.
+        const payload = Buffer.from(Array.from({ length: 3 * 65536 + 123 }, (_, i) => (i * 31 + (i >> 9)) & 255));
+        const info = {
+          id: '00000000-0000-4000-8000-000000000001',
+          job: 'conformance',
+          object: 'sample',
+          level: 'full' as const,
+          startedAt: new Date().toISOString(),
+        };
+        const writer = await destination.create(info, ctx);
+        // Each chunk is a copy that is overwritten once the write resolved, as tapir reuses its buffers.
+        for (let i = 0; i < 2 * 65536; i += 65536) {
+          const chunk = Buffer.from(payload.subarray(i, i + 65536));
+          await writer.write(chunk);
+          chunk.fill(0xee);
+        }
+        const tail = Buffer.from(payload.subarray(2 * 65536));
+        if (writer.writev) {
+          // A gather list as tapir hands it over: uneven pieces, an empty one among them.
+          await writer.writev([tail.subarray(0, 1), tail.subarray(1, 1), tail.subarray(1, 4097), tail.subarray(4097)]);
+        } else await writer.write(tail);
+        tail.fill(0xee);
+        const extents = await writer.commit();
+        const reader = await destination.open(extents, ctx);
+        const back: Buffer[] = [];
+        for await (const chunk of reader.read(ctx.signal)) back.push(Buffer.from(chunk));
+        await reader.close();
+        assert(Buffer.concat(back).equals(payload), 'read back differs from what was written');
+        await destination.remove?.(extents, ctx);
+        const aborted = await destination.create({ ...info, id: '00000000-0000-4000-8000-000000000002' }, ctx);
+        await aborted.write(payload.subarray(0, 100));
+        await aborted.abort(new Error('conformance abort'));
+        await aborted.abort(new Error('twice')); // must not throw
+        await destination.discard?.('00000000-0000-4000-8000-000000000003', ctx);
+        await destination.close?.();
+      },
+    );
   }
   return checks;
 }

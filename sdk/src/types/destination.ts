@@ -12,8 +12,18 @@ import type { MediumRecord } from './media.js';
  * `commit` has resolved: the bytes are durable and the destination can find them from the returned extents.
  */
 export interface SaveSetWriter {
-  /** Accepts the next bytes. Resolves when the writer can take more (backpressure). */
+  /**
+   * Accepts the next bytes. Resolves when the writer can take more (backpressure). Once it has resolved, the chunk's
+   * memory is tapir's again and may be overwritten: a writer that keeps bytes beyond that must copy them.
+   */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Accepts the next bytes as a list, in order: the same as `write` of the buffers joined. Optional; tapir then
+   * hands over whole segments (several MiB) without copying them into one buffer, which a destination that can
+   * gather (`writev`) should take. Without it, tapir joins the list and calls `write`. The chunks' memory is tapir's
+   * again once it has resolved, as with `write`.
+   */
+  writev?(chunks: Uint8Array[]): Promise<void>;
   /** Makes the save set durable and returns where it lives. */
   commit(): Promise<Extent[]>;
   /** Discards what was written. Must not throw for a writer that already failed. */

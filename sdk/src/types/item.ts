@@ -54,6 +54,7 @@ export interface SourceItem extends ItemMeta {
   /**
    * Opens the item's data. Called at most once, only when the data is needed (never for unchanged items of an
    * incremental run). The iterable must stop early, releasing its resources, when the consumer stops.
+   * Each chunk must be a buffer of its own: tapir may still hold it, until it is written, after asking for the next.
    */
   open?(signal: AbortSignal): AsyncIterable<Uint8Array>;
 }
