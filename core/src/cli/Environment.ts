@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '@oclif/core';
 import type { Catalog } from '../catalog/Catalog.js';
 import { Catalog as CatalogImpl } from '../catalog/Catalog.js';
-import { configSchema } from '../config/coreSchema.js';
+import { configSchema, usedKinds } from '../config/coreSchema.js';
 import { readConfigFile, validateConfig } from '../config/loadConfig.js';
 import type { TapirConfig } from '../config/types.js';
 import { PluginHost, type PluginPackage } from '../host/PluginHost.js';
@@ -60,14 +60,17 @@ export async function openEnvironment(args: {
     Record<string, unknown>
   >;
   await host.load(args.packages, [corePlugin], settings, args.home);
-  const schema = configSchema({
-    sources: host.schemas('sources'),
-    destinations: host.schemas('destinations'),
-    restoreTargets: host.schemas('restoreTargets'),
-    transforms: host.schemas('transforms'),
-    notifiers: host.schemas('notifiers'),
-    plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])),
-  });
+  const schema = configSchema(
+    {
+      sources: host.schemas('sources'),
+      destinations: host.schemas('destinations'),
+      restoreTargets: host.schemas('restoreTargets'),
+      transforms: host.schemas('transforms'),
+      notifiers: host.schemas('notifiers'),
+      plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])),
+    },
+    usedKinds(raw),
+  );
   const config = validateConfig(raw, schema, args.configFile);
   const catalog = await CatalogImpl.open(config.catalog.path ?? join(args.home, 'catalog.db'));
   const licenses = new LicenseStore(args.home, args.licenseKeys ?? {});

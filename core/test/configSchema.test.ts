@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { JSONSchema } from '@tapir/sdk';
+import { configSchema, usedKinds } from '../src/config/coreSchema.js';
+import { validateConfig } from '../src/config/loadConfig.js';
+
+const kinds = {
+  sources: new Map<string, JSONSchema>([
+    ['files', { type: 'object', required: ['paths'], properties: { paths: { type: 'array' } } }],
+    ['xenserver', { type: 'object', required: ['url'], properties: { url: { type: 'string' } } }],
+  ]),
+  destinations: new Map<string, JSONSchema>([
+    ['disk', { type: 'object', required: ['path'], properties: { path: { type: 'string' } } }],
+  ]),
+  restoreTargets: new Map<string, JSONSchema>(),
+  transforms: new Map<string, JSONSchema>(),
+  notifiers: new Map<string, JSONSchema>(),
+  plugins: new Map<string, JSONSchema | undefined>(),
+};
+
+/** The outcome of validating `raw` against a schema: the config with defaults, or the problems. */
+function outcome(raw: unknown, pruned: boolean): unknown {
+  try {
+    return validateConfig(raw, configSchema(kinds, pruned ? usedKinds(raw) : undefined), 'tapir.yaml');
+  } catch (error) {
+    return (error as { context?: { problems?: unknown } }).context?.problems;
+  }
+}
+
+describe('the configuration schema with only the kinds a configuration uses', () => {
+  it('finds every kind named anywhere', () => {
+    expect([
+      ...usedKinds({
+        destinations: { a: { kind: 'disk', path: '/x' } },
+        jobs: { j: { sources: [{ kind: 'files' }, { kind: 7 }], destination: { kind: 'tape' } } },
+      }),
+    ]).toEqual(['disk', 'files', 'tape']);
+  });
+
+  it('validates every configuration exactly as the whole schema does', () => {
+    const configs = [
+      { version: 1 },
+      { version: 1, destinations: { d: { kind: 'disk', path: '/b' } } },
+      // A used kind's options checked; an unknown kind refused with the known ones listed.
+      { version: 1, jobs: { j: { sources: [{ kind: 'files' }], destination: { kind: 'disk', path: '/b' } } } },
+      { version: 1, jobs: { j: { sources: [{ kind: 'nfs', paths: [] }], destination: { kind: 'disk' } } } },
+      { version: 1, jobs: { j: { sources: [{ kind: 'xenserver', url: 3 }], destination: 'missing' } } },
+    ];
+    for (const raw of configs) expect(outcome(raw, true)).toEqual(outcome(raw, false));
+    expect(outcome(configs[2], true)).toEqual([{ path: '/jobs/j/sources/0', message: 'missing setting "paths"' }]);
+    expect(outcome(configs[3], true)).toContainEqual({
+      path: '/jobs/j/sources/0/kind',
+      message: 'no installed plugin provides this kind; known: files, xenserver',
+    });
+  });
+});
