@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ArchiveReader } from '../src/format/ArchiveReader.js';
-import { ArchiveWriter } from '../src/format/ArchiveWriter.js';
-import { SaveSetEncoder } from '../src/pipeline/SaveSetEncoder.js';
+import { ArchiveReader } from '../dist/format/ArchiveReader.js';
+import { ArchiveWriter } from '../dist/format/ArchiveWriter.js';
+import { SaveSetEncoder } from '../dist/pipeline/SaveSetEncoder.js';
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;
@@ -17,6 +17,7 @@ async function* chunks(data: Buffer): AsyncGenerator<Uint8Array> {
   }
 }
 
+// The built modules: item hashing starts its worker thread from dist.
 describe('SaveSetEncoder and segment buffers', () => {
   it('cuts streams into segments whose bytes survive a slow sink, while segment buffers are used again', async () => {
     const archive: Buffer[] = [];
@@ -69,5 +70,6 @@ describe('SaveSetEncoder and segment buffers', () => {
     const joined = Buffer.concat([0, 1, 2, 3, 4, 5].map((i) => members.get(`vm/disk0.vhd.00000${i}`)!));
     expect(sha256(joined)).toBe(sha256(big));
     expect(sha256(members.get('vm/small.bin')!)).toBe(sha256(small));
+    await encoder.close();
   });
 });

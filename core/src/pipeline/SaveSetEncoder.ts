@@ -1,7 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ChunkPipe, RunWarning, SourceItem, SparseExtent, Transform } from '@tapir/sdk';
 import type { ArchiveWriter, MemberFields } from '../format/ArchiveWriter.js';
+import { type ItemHasher, ItemHashing } from './ItemHashing.js';
 import { TypeFlag } from '../format/pax.js';
 import type { ManifestItem, MemberLocation } from '../format/saveSetFormat.js';
 import { sparseMapBlock } from '../format/sparse.js';
@@ -29,11 +29,19 @@ export class SaveSetEncoder {
   /** Plaintext bytes read from sources. */
   bytes = 0;
   private readonly segments = new SegmentBuffers();
+  private readonly hashing: ItemHashing;
 
   constructor(
     private readonly writer: ArchiveWriter,
     private readonly options: SaveSetEncoderOptions,
-  ) {}
+  ) {
+    this.hashing = new ItemHashing(options.hash);
+  }
+
+  /** Stops the thread that hashes large items. */
+  close(): Promise<void> {
+    return this.hashing.close();
+  }
 
   /** The file-name extension transformed data members get (`.zst`), empty without transforms. */
   private get extension(): string {
@@ -95,23 +103,28 @@ export class SaveSetEncoder {
     base: MemberFields,
     signal: AbortSignal,
   ): Promise<ManifestItem> {
-    const hash = createHash(this.options.hash);
+    const hash = this.hashing.hasher();
     const data = item.open ? item.open(signal) : emptyStream();
     const sparse = item.sparse;
     const dataSize = sparse ? sparse.reduce((n, e) => n + e.length, 0) : item.size;
     const digest = { hash, bytes: 0, changed: false };
     let members: MemberLocation[];
-    if (this.options.transforms.length === 0 && dataSize !== undefined && item.type === 'file') {
-      members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
-    } else {
-      const hashed = tap(data, (chunk) => {
-        hash.update(chunk);
-        digest.bytes += chunk.length;
-      });
-      members = await this.writeSegments(item, base, this.encodePipe()(hashed));
+    try {
+      if (this.options.transforms.length === 0 && dataSize !== undefined && item.type === 'file') {
+        members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
+      } else {
+        const hashed = tap(data, (chunk) => {
+          digest.bytes += chunk.length;
+          return hash.update(chunk);
+        });
+        members = await this.writeSegments(item, base, this.encodePipe()(hashed));
+      }
+    } catch (error) {
+      hash.abandon();
+      throw error;
     }
     this.bytes += digest.bytes;
-    record.hash = `${this.options.hash}:${hash.digest('hex')}`;
+    record.hash = `${this.options.hash}:${await hash.digest()}`;
     record.dataSize = digest.bytes;
     record.members = members;
     if (digest.changed) record.changedWhileRead = true;
@@ -128,7 +141,7 @@ export class SaveSetEncoder {
     data: AsyncIterable<Uint8Array>,
     dataSize: number,
     sparse: SparseExtent[] | undefined,
-    digest: { hash: Hash; bytes: number; changed: boolean },
+    digest: { hash: ItemHasher; bytes: number; changed: boolean },
   ): Promise<MemberLocation> {
     let fields: MemberFields = { ...base, size: dataSize };
     let prefix: Buffer | undefined;
@@ -151,7 +164,8 @@ export class SaveSetEncoder {
     const offset = await this.writer.writeHeader(fields);
     if (prefix) await this.writer.writeData(prefix);
     const store = async (buf: Buffer) => {
-      digest.hash.update(buf);
+      const hashing = digest.hash.update(buf);
+      if (hashing) await hashing;
       digest.bytes += buf.length;
       await this.writer.writeData(buf);
     };
@@ -262,9 +276,13 @@ class SegmentBuffers {
 
 async function* emptyStream(): AsyncGenerator<Uint8Array> {}
 
-async function* tap(source: AsyncIterable<Uint8Array>, fn: (chunk: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+async function* tap(
+  source: AsyncIterable<Uint8Array>,
+  fn: (chunk: Uint8Array) => Promise<void> | undefined,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
-    fn(chunk);
+    const pending = fn(chunk);
+    if (pending) await pending;
     yield chunk;
   }
 }

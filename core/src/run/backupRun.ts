@@ -207,6 +207,7 @@ async function backupOne(
   const spool = await ManifestSpool.create();
   let writer: import('@tapir/sdk').SaveSetWriter | undefined;
   let archive: ArchiveWriter | undefined;
+  let encoder: SaveSetEncoder | undefined;
   try {
     writer = await attempt(host.require('destinations', spec.destination.kind).plugin, 'destination.create', () =>
       destination.create(
@@ -233,7 +234,7 @@ async function backupOne(
       }
       stats.storedBytes += bytes;
     });
-    const encoder = new SaveSetEncoder(archive, {
+    encoder = new SaveSetEncoder(archive, {
       saveSetId: header.id,
       hash: header.hash,
       transforms,
@@ -340,6 +341,7 @@ async function backupOne(
     if (ctx.signal.aborted) throw failure;
     return failed;
   } finally {
+    await encoder?.close();
     await spool.dispose();
     await opened.close?.().catch(() => {});
     for (const t of transforms) await t.close?.().catch(() => {});
