@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
-/** Bytes of one block of shared memory: an item's data goes to the hashing thread a block at a time. */
+/** Bytes of one block: an item's data goes to the hashing thread a block at a time. */
 const BLOCK = 1 << 20;
 /** Blocks in all: how far the hashing thread may lag behind before the encoder waits for it. */
 const BLOCKS = 8;
 
 /** Messages to the hashing thread. */
 export type ToHashWorker =
-  { op: 'data'; item: number; algorithm: string; block: number; length: number } | { op: 'end' | 'drop'; item: number };
+  | { op: 'data'; item: number; algorithm: string; block: ArrayBuffer; length: number }
+  | { op: 'end' | 'drop'; item: number };
 /** Messages from the hashing thread. */
-type FromHashWorker = { op: 'free'; block: number } | { op: 'digest'; item: number; hex: string };
+type FromHashWorker = { op: 'free'; block: ArrayBuffer } | { op: 'digest'; item: number; hex: string };
 
 /** The hash of one item's data, fed in order. */
 export interface ItemHasher {
@@ -23,19 +24,21 @@ export interface ItemHasher {
 }
 
 /**
- * Item hashes computed beside the encoder: the bytes of an item are copied into blocks of shared memory, and an item
- * that fills a block is hashed by a worker thread, block by block, while the encoder goes on reading and writing.
- * An item that ends within its first block is hashed on the calling thread: a round trip would cost more.
+ * Item hashes computed beside the encoder: the bytes of an item are copied into blocks of 1 MiB, and an item that
+ * fills a block is hashed by a worker thread, block by block, while the encoder goes on reading and writing. Blocks
+ * move to the thread and back (transferred, not copied). An item that ends within its first block is hashed on the
+ * calling thread: a round trip would cost more.
  *
  * @remarks
- * SHA-256 was a quarter of the main thread's time on a 2 GiB VM export (`bench/xen.js`); copying a MiB costs a fifth
- * of hashing it. The thread starts with the first item larger than a block and is referenced only while it has work.
+ * SHA-256 was a quarter of the main thread's time on a 2 GiB VM export (`bench/xen.js`). Copying a MiB into a block
+ * costs a tenth of hashing it; into shared memory (a `SharedArrayBuffer`) it cost half, which is why blocks move
+ * instead. The thread starts with the first item larger than a block and is referenced only while it has work.
  */
 export class ItemHashing {
   private worker: Worker | undefined;
-  private readonly blocks = Array.from({ length: BLOCKS }, () => new SharedArrayBuffer(BLOCK));
-  private readonly views = this.blocks.map((b) => Buffer.from(b));
-  private readonly free = this.blocks.map((_, i) => i);
+  /** Blocks on this thread, not being filled. */
+  private readonly free: Buffer[] = [];
+  private allocated = 0;
   private readonly waiting: Array<{ resolve(): void; reject(error: Error): void }> = [];
   private readonly digests = new Map<number, { resolve(hex: string): void; reject(error: Error): void }>();
   private outstanding = 0;
@@ -56,9 +59,12 @@ export class ItemHashing {
     await worker?.terminate();
   }
 
-  /** @internal */
-  takeBlock(): number | undefined {
-    return this.free.pop();
+  /** @internal A block to fill, or undefined while all of them are with the hashing thread. */
+  takeBlock(): Buffer | undefined {
+    const block = this.free.pop();
+    if (block || this.allocated === BLOCKS) return block;
+    this.allocated++;
+    return Buffer.allocUnsafeSlow(BLOCK);
   }
 
   /** @internal Resolves once a block is free again. */
@@ -67,13 +73,8 @@ export class ItemHashing {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  /** @internal */
-  view(block: number): Buffer {
-    return this.views[block]!;
-  }
-
-  /** @internal A block the calling thread hashed itself. */
-  giveBack(block: number): void {
+  /** @internal A block back for reuse. */
+  giveBack(block: Buffer): void {
     this.free.push(block);
     this.waiting.shift()?.resolve();
   }
@@ -83,9 +84,11 @@ export class ItemHashing {
     return this.nextItem++;
   }
 
-  /** @internal Hands a filled block of `item` to the hashing thread. */
-  send(item: number, block: number, length: number): void {
-    this.post({ op: 'data', item, algorithm: this.algorithm, block, length });
+  /** @internal Moves a filled block of `item` to the hashing thread. */
+  send(item: number, block: Buffer, length: number): void {
+    this.post({ op: 'data', item, algorithm: this.algorithm, block: block.buffer as ArrayBuffer, length }, [
+      block.buffer as ArrayBuffer,
+    ]);
   }
 
   /** @internal The digest of `item` once the hashing thread has had all its blocks. */
@@ -102,18 +105,18 @@ export class ItemHashing {
     this.worker?.postMessage({ op: 'drop', item } satisfies ToHashWorker);
   }
 
-  private post(msg: ToHashWorker): void {
+  private post(msg: ToHashWorker, transfer: ArrayBuffer[] = []): void {
     const worker = (this.worker ??= this.start());
     // Each message is answered once: the thread is referenced while answers are due.
     if (this.outstanding++ === 0) worker.ref();
-    worker.postMessage(msg);
+    worker.postMessage(msg, transfer);
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./hashWorker.js', import.meta.url), { workerData: { blocks: this.blocks } });
+    const worker = new Worker(new URL('./hashWorker.js', import.meta.url));
     worker.on('message', (msg: FromHashWorker) => {
       if (--this.outstanding === 0) worker.unref();
-      if (msg.op === 'free') this.giveBack(msg.block);
+      if (msg.op === 'free') this.giveBack(Buffer.from(msg.block));
       else {
         const digest = this.digests.get(msg.item);
         this.digests.delete(msg.item);
@@ -135,7 +138,7 @@ export class ItemHashing {
 
 /** One item's hash: its bytes gathered in a block; from the first full block on, hashed by the worker. */
 class BlockHasher implements ItemHasher {
-  private block: number | undefined;
+  private block: Buffer | undefined;
   private fill = 0;
   /** The item's number once its first block went to the hashing thread. */
   private item: number | undefined;
@@ -155,7 +158,7 @@ class BlockHasher implements ItemHasher {
         this.fill = 0;
       }
       const n = Math.min(BLOCK - this.fill, chunk.length - at);
-      this.hashing.view(this.block).set(chunk.subarray(at, at + n), this.fill);
+      this.block.set(chunk.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
       if (this.fill === BLOCK) this.sendBlock();
@@ -168,7 +171,7 @@ class BlockHasher implements ItemHasher {
       // Never left its first block: hashed here.
       const hash = createHash(this.hashing.algorithm);
       if (this.block !== undefined) {
-        hash.update(this.hashing.view(this.block).subarray(0, this.fill));
+        hash.update(this.block.subarray(0, this.fill));
         this.hashing.giveBack(this.block);
         this.block = undefined;
       }

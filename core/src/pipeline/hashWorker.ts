@@ -1,12 +1,11 @@
 /**
- * Worker thread body of {@link ItemHashing}: hashes the blocks of shared memory it is told about, per item, in the
- * order the messages come, and gives each block back as soon as it has been read.
+ * Worker thread body of {@link ItemHashing}: hashes the blocks it is sent, per item, in the order they come, and
+ * sends each block back as soon as it has been read.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { ToHashWorker } from './ItemHashing.js';
 
-const blocks = (workerData as { blocks: SharedArrayBuffer[] }).blocks.map((b) => Buffer.from(b));
 const hashes = new Map<number, Hash>();
 
 parentPort!.on('message', (msg: ToHashWorker) => {
@@ -16,8 +15,8 @@ parentPort!.on('message', (msg: ToHashWorker) => {
       hash = createHash(msg.algorithm);
       hashes.set(msg.item, hash);
     }
-    hash.update(blocks[msg.block]!.subarray(0, msg.length));
-    parentPort!.postMessage({ op: 'free', block: msg.block });
+    hash.update(new Uint8Array(msg.block, 0, msg.length));
+    parentPort!.postMessage({ op: 'free', block: msg.block }, [msg.block]);
   } else if (msg.op === 'drop') {
     hashes.delete(msg.item);
   } else {
