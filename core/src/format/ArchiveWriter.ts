@@ -38,9 +38,9 @@ export interface MemberFields {
 export class ArchiveWriter {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
-  /** Called once the sink call that carries what is buffered has ended. */
+  /** Called once the sink calls that carry what is buffered have ended. */
   private releases: Array<() => void> = [];
-  /** The sink call in flight, if any. */
+  /** The hand-over being written (its sink calls, one after the other), if any. */
   private writing: Promise<void> | undefined;
   /** Bytes written so far (headers, data and padding). */
   offset = 0;
@@ -84,7 +84,7 @@ export class ArchiveWriter {
 
   /**
    * Writes a whole member whose data is in memory; returns its offset. `release`, if given, is called once the sink
-   * call that carried the data has ended (the caller may then reuse the memory), or never when the writer fails first.
+   * calls that carried the data have ended (the caller may then reuse the memory), or never when the writer fails.
    */
   async writeMember(fields: MemberFields, data: Buffer[], release?: () => void): Promise<number> {
     const at = await this.writeHeader(fields);
@@ -110,7 +110,7 @@ export class ArchiveWriter {
     await this.settle(true);
   }
 
-  /** Hands what is buffered to the sink (the call may still be running when this resolves). */
+  /** Hands what is buffered to the sink (its writing may still run when this resolves). */
   async flush(): Promise<void> {
     if (this.bufferedBytes === 0) return;
     const chunks = this.buffered;
@@ -122,7 +122,7 @@ export class ArchiveWriter {
   }
 
   /**
-   * Waits for the sink call in flight. With `rethrow` its failure is thrown; without, it is ignored (before aborting
+   * Waits for the hand-over being written. With `rethrow` its failure is thrown; without, it is ignored (before aborting
    * the destination after another failure: the destination must not see an abort while a write still runs).
    */
   async settle(rethrow = false): Promise<void> {

@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import type { ChunkPipe, RunWarning, SourceItem, SparseExtent, Transform } from '@tapir/sdk';
 import type { ArchiveWriter, MemberFields } from '../format/ArchiveWriter.js';
-import { type ItemHasher, ItemHashing } from './ItemHashing.js';
 import { TypeFlag } from '../format/pax.js';
 import type { ManifestItem, MemberLocation } from '../format/saveSetFormat.js';
 import { sparseMapBlock } from '../format/sparse.js';
+import { type ItemHasher, ItemHashing } from './ItemHashing.js';
 
 /** Options of a {@link SaveSetEncoder}. */
 export interface SaveSetEncoderOptions {
