@@ -54,6 +54,17 @@ describe('item hashes beside the encoder', () => {
     await hashing.close();
   });
 
+  it('fails a pending digest, and the next item, once closed (a run that stops midway)', async () => {
+    const hashing = new ItemHashing('sha256');
+    const h = hashing.hasher();
+    await feed(h, randomBytes(2 * MiB), [MiB]);
+    await hashing.close();
+    await expect(h.digest()).rejects.toThrow('item hashing closed');
+    // Its first full block would need the thread: refused, and no thread is started again.
+    await expect(feed(hashing.hasher(), randomBytes(MiB), [MiB])).rejects.toThrow('item hashing closed');
+    expect(hashing['worker']).toBeUndefined();
+  });
+
   it('gets its blocks back from abandoned items: more abandoned items than blocks do not stall the next', async () => {
     const hashing = new ItemHashing('sha256');
     for (let i = 0; i < 20; i++) {

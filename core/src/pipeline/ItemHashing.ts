@@ -106,6 +106,8 @@ export class ItemHashing {
   }
 
   private post(msg: ToHashWorker, transfer: ArrayBuffer[] = []): void {
+    // Closed or failed: no thread is started again.
+    if (this.failure) throw this.failure;
     const worker = (this.worker ??= this.start());
     // Each message is answered once: the thread is referenced while answers are due.
     if (this.outstanding++ === 0) worker.ref();
