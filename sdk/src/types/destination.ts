@@ -19,9 +19,9 @@ export interface SaveSetWriter {
   write(chunk: Uint8Array): Promise<void>;
   /**
    * Accepts the next bytes as a list, in order: the same as `write` of the buffers joined. Optional; tapir then
-   * hands over whole segments (several MiB) without copying them into one buffer, which a destination that can
-   * gather (`writev`) should take. Without it, tapir joins the list and calls `write`. The chunks' memory is tapir's
-   * again once it has resolved, as with `write`.
+   * hands over lists of about a MiB (member headers, data, padding) without copying them into one buffer, which a
+   * destination that can gather (`writev(2)`) should take. Without it, tapir joins each list and calls `write`. The
+   * chunks' memory is tapir's again once it has resolved, as with `write`.
    */
   writev?(chunks: Uint8Array[]): Promise<void>;
   /** Makes the save set durable and returns where it lives. */
