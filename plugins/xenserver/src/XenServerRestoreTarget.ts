@@ -4,13 +4,23 @@ import { parseLinkPath } from './cbtChain.js';
 import type { XenServerRestoreOptions } from './schema.js';
 import { type HealthCheckReport, type HealthCheckSubject, healthCheckVm, removeVm } from './VmHealthCheck.js';
 import { XapiConnection, type XapiRecord } from './XapiConnection.js';
+import { findVm, type VmHandle } from './vmInventory.js';
 
 /** What a restore created on the pool. */
 export interface RestoredObjects {
   /** VMs imported from XVA items, by item path, with the name label they were given. */
   vms: Array<{ path: string; ref: string; uuid: string; name: string }>;
-  /** VDIs made from VHD chains, by disk (the item path without its sequence number). */
-  vdis: Array<{ disk: string; ref: string; uuid: string; links: number }>;
+  /**
+   * VDIs made from VHD chains, by disk (the item path without its sequence number); with `attachTo`, the VM and
+   * position each was attached at.
+   */
+  vdis: Array<{
+    disk: string;
+    ref: string;
+    uuid: string;
+    links: number;
+    attachedTo?: { vm: string; userdevice: string };
+  }>;
   /** With `healthCheck`: what each check saw. Those VMs are gone again and are not in `vms`. */
   healthChecks: HealthCheckReport[];
 }
@@ -36,7 +46,12 @@ export class XenServerRestoreTarget implements RestoreTarget {
   private srRef: string | undefined;
   private metadata: VmMetadata | undefined;
   private readonly disks = new Map<string, { ref: string; uuid: string; links: number }>();
-  /** The first failed health check, raised by `finish`: tapir reports errors from `write` as damaged items. */
+  /** With `attachTo`: the halted VM the restored disks are attached to. */
+  private attachVm: VmHandle | undefined;
+  /**
+   * The first failed health check, or an item this restore cannot take as asked, raised by `finish`: tapir reports
+   * errors from `write` as damaged items.
+   */
   private healthCheckFailure: unknown;
 
   constructor(
@@ -50,6 +65,13 @@ export class XenServerRestoreTarget implements RestoreTarget {
         'TAPIR_E_CONFIG_INVALID',
         'healthCheck restores a copy and destroys it afterwards: it cannot be combined with keepIdentity or force',
         { option: 'healthCheck' },
+      );
+    }
+    if (this.options.attachTo && this.options.healthCheck) {
+      throw new TapirError(
+        'TAPIR_E_CONFIG_INVALID',
+        'attachTo attaches restored disks to a VM and healthCheck checks a restored VM: use one of them',
+        { option: 'attachTo' },
       );
     }
     if (this.options.blockStart && (this.options.start || this.options.healthCheck)) {
@@ -70,11 +92,20 @@ export class XenServerRestoreTarget implements RestoreTarget {
       'TAPIR_E_RESTORE_TARGET',
     );
     this.srRef = await this.findSr(this.conn);
+    if (this.options.attachTo) this.attachVm = await this.findAttachVm(this.conn, this.options.attachTo);
   }
 
   async write(item: ItemMeta, data: AsyncIterable<Uint8Array> | undefined): Promise<void> {
     const conn = this.connection();
     if (data === undefined) return;
+    if (item.path.endsWith('.xva') && this.attachVm) {
+      this.healthCheckFailure ??= new TapirError(
+        'TAPIR_E_RESTORE_TARGET',
+        `attachTo attaches disks (format: vhd), and ${item.path} is a whole VM (format: xva); restore it without attachTo`,
+        { item: item.path },
+      );
+      return;
+    }
     if (item.path.endsWith('.xva')) return this.importXva(conn, item, data);
     const link = parseLinkPath(item.path);
     if (link && this.options.healthCheck) {
@@ -94,6 +125,7 @@ export class XenServerRestoreTarget implements RestoreTarget {
   async finish(): Promise<void> {
     try {
       for (const [disk, vdi] of this.disks) this.restored.vdis.push({ disk, ...vdi });
+      if (this.attachVm && this.healthCheckFailure === undefined) await this.attach(this.connection(), this.attachVm);
       for (const check of this.restored.healthChecks) {
         this.ctx.log.info(
           { vm: check.vm.uuid, healthCheck: check },
@@ -109,7 +141,11 @@ export class XenServerRestoreTarget implements RestoreTarget {
       }
       for (const vm of this.restored.vms) this.ctx.log.info({ vm: vm.uuid }, `restored VM ${vm.uuid} from ${vm.path}`);
       for (const vdi of this.restored.vdis)
-        this.ctx.log.info({ vdi: vdi.uuid }, `restored ${vdi.disk} into VDI ${vdi.uuid} (${vdi.links} VHD file(s))`);
+        this.ctx.log.info(
+          { vdi: vdi.uuid, attachedTo: vdi.attachedTo },
+          `restored ${vdi.disk} into VDI ${vdi.uuid} (${vdi.links} VHD file(s))` +
+            (vdi.attachedTo ? `, attached to VM ${vdi.attachedTo.vm} as disk ${vdi.attachedTo.userdevice}` : ''),
+        );
     } finally {
       await this.conn?.close();
     }
@@ -259,6 +295,57 @@ export class XenServerRestoreTarget implements RestoreTarget {
       `import of ${item.path}`,
     );
     vdi.links++;
+  }
+
+  /** The VM `attachTo` names: found by UUID or unique name, and halted (its disks change while it is off). */
+  private async findAttachVm(conn: XapiConnection, key: string): Promise<VmHandle> {
+    const vm = await findVm(conn, key);
+    const state = String(vm.record.power_state);
+    if (state !== 'Halted')
+      throw new TapirError(
+        'TAPIR_E_RESTORE_TARGET',
+        `VM ${vm.uuid} (${String(vm.record.name_label)}) is ${state}: shut it down before attaching restored disks to it`,
+        { vm: vm.uuid, powerState: state },
+      );
+    return vm;
+  }
+
+  /**
+   * Attaches each restored VDI to `vm` at the position (`userdevice`) its disk had in the backed-up VM, disk 0
+   * bootable. Every position is checked before any VBD is made: a taken one leaves the VDIs restored and unattached.
+   */
+  private async attach(conn: XapiConnection, vm: VmHandle): Promise<void> {
+    const taken = new Map<string, string>();
+    for (const vbd of await conn.call<string[]>('VM.get_VBDs', vm.ref)) {
+      const record = await conn.call<XapiRecord>('VBD.get_record', vbd);
+      taken.set(String(record.userdevice), String(record.type));
+    }
+    const wanted = this.restored.vdis.map((vdi) => ({ vdi, userdevice: /disk-([^/]+)$/.exec(vdi.disk)?.[1] ?? '' }));
+    const clashes = wanted.filter((w) => taken.has(w.userdevice));
+    if (clashes.length > 0) {
+      throw new TapirError(
+        'TAPIR_E_RESTORE_TARGET',
+        `VM ${vm.uuid} (${String(vm.record.name_label)}) already has a device at position ${clashes.map((c) => `${c.userdevice} (${taken.get(c.userdevice)})`).join(', ')}; ` +
+          `the restored VDIs ${this.restored.vdis.map((v) => v.uuid).join(', ')} were left unattached`,
+        { vm: vm.uuid, userdevices: clashes.map((c) => c.userdevice) },
+      );
+    }
+    for (const { vdi, userdevice } of wanted) {
+      await conn.call('VBD.create', {
+        VM: vm.ref,
+        VDI: vdi.ref,
+        userdevice,
+        bootable: userdevice === '0',
+        mode: 'RW',
+        type: 'Disk',
+        unpluggable: true,
+        empty: false,
+        other_config: {},
+        qos_algorithm_type: '',
+        qos_algorithm_params: {},
+      });
+      vdi.attachedTo = { vm: vm.uuid, userdevice };
+    }
   }
 
   private async findSr(conn: XapiConnection): Promise<string | undefined> {

@@ -71,6 +71,12 @@ export interface XenServerRestoreOptions extends PoolOptions {
    * copy cannot clash with the original (same IP addresses) on the network. @defaultValue false
    */
   healthCheckNetwork?: boolean;
+  /**
+   * VHD: attach the restored disks to this halted VM (UUID or name label), each at the position (`userdevice`) it had
+   * in the backed-up VM, disk 0 bootable. A position already in use fails the restore before any disk is attached,
+   * and the VDIs stay restored and unattached. Excludes healthCheck. @defaultValue the VDIs are attached to no VM
+   */
+  attachTo?: string;
 }
 
 const pool = {
@@ -133,5 +139,10 @@ export const restoreSchema: JSONSchema = {
     healthCheck: { type: 'boolean', default: false, description: 'start the restored VM, check it, remove it' },
     healthCheckTimeoutSeconds: { type: 'integer', minimum: 1, default: 300 },
     healthCheckNetwork: { type: 'boolean', default: false },
+    attachTo: {
+      type: 'string',
+      minLength: 1,
+      description: 'a halted VM (UUID or name) to attach the restored disks (format: vhd) to, at their positions',
+    },
   },
 };

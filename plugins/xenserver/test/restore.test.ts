@@ -14,7 +14,11 @@ let app: string;
 beforeAll(async () => {
   sim = await startXapiSimulator({
     password: PASSWORD,
-    vms: [{ name: 'app', disks: [{ sizeBytes: DISK.length, content: DISK }] }],
+    vms: [
+      { name: 'app', disks: [{ sizeBytes: DISK.length, content: DISK }] },
+      // A halted VM without disks, for restoring disks into (attachTo).
+      { name: 'spare', powerState: 'Halted', disks: [] },
+    ],
   });
   app = sim.state.vm('app').uuid;
 });
@@ -104,6 +108,67 @@ describe('xenserver restore target', () => {
     const ref = sim.state.pool.db.refByUuid('VDI', restored.vdis[0]!.uuid);
     const disk = sim.state.disk(ref);
     expect(sha256(await disk.read(0, disk.size))).toBe(expected);
+  });
+
+  it('attaches a restored VHD chain to a halted VM at its position, bootable, and refuses a position in use', async () => {
+    const first = await backup({ format: 'vhd' });
+    await sim.state.writeGuestDisk(app, 0, 3 * MiB, content(65536, 8));
+    const second = await backup({ format: 'vhd' }, first);
+    const expected = await diskShaOfVm(app);
+    const vhds = second.filter((i) => i.path.endsWith('.vhd'));
+    const spare = sim.state.vm('spare').uuid;
+
+    const restored = await restore(vhds, { attachTo: 'spare' });
+    expect(restored.vdis).toHaveLength(1);
+    expect(restored.vdis[0]!.attachedTo).toEqual({ vm: spare, userdevice: '0' });
+    const [attached] = sim.state.vmDisks('spare');
+    expect(attached!.vdiRef).toBe(restored.vdis[0]!.ref);
+    const vbd = (sim.state.vm('spare').record['VBDs'] as string[])
+      .map((r) => sim.state.pool.db.get('VBD', r))
+      .find((r) => r['VDI'] === restored.vdis[0]!.ref);
+    expect(vbd).toMatchObject({ userdevice: '0', bootable: true, mode: 'RW', type: 'Disk' });
+    expect(sha256(await attached!.disk.read(0, attached!.disk.size))).toBe(expected);
+
+    // Position 0 is now taken: nothing is attached, and the new VDI is restored but left on its own.
+    const target = new XenServerRestoreTarget(
+      { url: sim.url, password: PASSWORD, attachTo: spare } as never,
+      runContext(),
+    );
+    await target.prepare();
+    const vdisBefore = sim.state.pool.db.all('VDI').length;
+    for (const item of vhds) {
+      const meta = { path: item.path, type: item.type, dataSize: item.data!.length } as ItemMeta;
+      await target.write(
+        meta,
+        (async function* () {
+          yield item.data!;
+        })(),
+      );
+    }
+    await expect(target.finish()).rejects.toMatchObject({
+      code: 'TAPIR_E_RESTORE_TARGET',
+      message: expect.stringMatching(/already has a device at position 0 \(Disk\).*left unattached/),
+    });
+    expect(sim.state.vmDisks('spare')).toHaveLength(1);
+    expect(sim.state.pool.db.all('VDI').length).toBe(vdisBefore + 1);
+    const loose = sim.state.pool.db.get('VDI', target.restored.vdis[0]!.ref);
+    expect(loose['VBDs']).toEqual([]);
+  });
+
+  it('refuses to attach disks to a running VM, or to attach an XVA', async () => {
+    const running = new XenServerRestoreTarget(
+      { url: sim.url, password: PASSWORD, attachTo: app } as never,
+      runContext(),
+    );
+    await expect(running.prepare()).rejects.toMatchObject({
+      code: 'TAPIR_E_RESTORE_TARGET',
+      message: expect.stringMatching(/is Running: shut it down before attaching/),
+    });
+    const xva = await backup({ format: 'xva' });
+    await expect(restore(xva, { attachTo: 'spare' })).rejects.toMatchObject({
+      code: 'TAPIR_E_RESTORE_TARGET',
+      message: expect.stringMatching(/whole VM \(format: xva\)/),
+    });
   });
 
   it('a wrong password is a clear TAPIR_E_RESTORE_TARGET', async () => {

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXapiSimulator, type XapiSimulator } from '../../../test/xapi-sim/src/index.js';
+import { call, login } from '../../../test/xapi-sim/test/support/xapi-client.js';
 import { cli, scratch } from '../../../test/helpers/cli.js';
 import { XapiConnection } from '../src/XapiConnection.js';
 import { MiB, sha256 } from './harness.js';
@@ -191,6 +192,30 @@ jobs:
     expect(r.json.vdis).toHaveLength(2);
     const disk = sim.state.disk(sim.state.pool.db.refByUuid('VDI', r.json.vdis[0].uuid));
     expect(sha256(await disk.read(0, disk.size))).toBe(webDisk);
+  });
+
+  it('restore --attach-to: the disks go into a halted VM at their positions; a position in use fails', async () => {
+    // An empty halted VM, made through XAPI: a clone of db without its disks.
+    const session = await login(sim.url, PASSWORD);
+    const clone = await call<string>(sim.url, 'VM.clone', session, sim.state.vm('db').ref, 'recovered');
+    for (const vbd of await call<string[]>(sim.url, 'VM.get_VBDs', session, clone))
+      await call(sim.url, 'VBD.destroy', session, vbd);
+    const recovered = sim.state.vm(clone).uuid;
+
+    const r = await restore(['restore', vhd, '--attach-to', recovered, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.vdis.map((v: { attachedTo: unknown }) => v.attachedTo)).toEqual([
+      { vm: recovered, userdevice: '0' },
+      { vm: recovered, userdevice: '1' },
+    ]);
+    expect(await diskSha(clone)).toBe(webDisk);
+
+    // Again: both positions are taken now. Exit 1, nothing attached, and the message says where the VDIs are.
+    const again = await restore(['restore', vhd, '--attach-to', recovered]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already has a device at position 0 \(Disk\), 1 \(Disk\).*left unattached/);
+    expect(sim.state.vmDisks(clone)).toHaveLength(2);
+    expect((await restore(['restore', vhd, '--attach-to', recovered, '--start'])).code).toBe(2);
   });
 
   it('health-check --json: the copy ran and is gone, the pool is as it was', async () => {
