@@ -67,10 +67,10 @@ export class XenServerRestoreTarget implements RestoreTarget {
         { option: 'healthCheck' },
       );
     }
-    if (this.options.attachTo && this.options.healthCheck) {
+    if (this.options.attachTo && (this.options.healthCheck || this.options.keepIdentity)) {
       throw new TapirError(
         'TAPIR_E_CONFIG_INVALID',
-        'attachTo attaches restored disks to a VM and healthCheck checks a restored VM: use one of them',
+        `attachTo attaches restored disks (format: vhd) to a VM; ${this.options.healthCheck ? 'healthCheck' : 'keepIdentity'} is for whole VMs (format: xva): use one of them`,
         { option: 'attachTo' },
       );
     }

@@ -216,6 +216,9 @@ jobs:
     expect(again.stderr).toMatch(/already has a device at position 0 \(Disk\), 1 \(Disk\).*left unattached/);
     expect(sim.state.vmDisks(clone)).toHaveLength(2);
     expect((await restore(['restore', vhd, '--attach-to', recovered, '--start'])).code).toBe(2);
+    const identity = await restore(['restore', vhd, '--attach-to', recovered, '--keep-identity']);
+    expect(identity.code).not.toBe(0);
+    expect(identity.stderr).toMatch(/keepIdentity is for whole VMs/);
   });
 
   it('health-check --json: the copy ran and is gone, the pool is as it was', async () => {

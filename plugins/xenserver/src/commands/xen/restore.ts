@@ -40,7 +40,7 @@ ${RESTORE_EXIT_CODES}`;
     'attach-to': Flags.string({
       description:
         'VHD save sets: attach the restored disks to this halted VM (UUID or name label), at their original positions',
-      exclusive: ['keep-identity', 'start', 'name'],
+      exclusive: ['start', 'name'],
     }),
     'block-start': Flags.boolean({
       description:
