@@ -50,6 +50,8 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
+    // Referenced while they stop: see ItemHashing.close.
+    for (const w of this.workers) w.ref();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 

@@ -56,6 +56,9 @@ export class ItemHashing {
     const worker = this.worker;
     this.worker = undefined;
     this.fail(new Error('item hashing closed'));
+    // Referenced while it stops: an unreferenced thread's exit may not keep the process alive until it is reported,
+    // and the process would end with this await unsettled (exit code 13).
+    worker?.ref();
     await worker?.terminate();
   }
 
