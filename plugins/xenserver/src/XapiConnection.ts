@@ -21,7 +21,8 @@ class TaskStillPending extends Error {}
 export interface XapiCredentials {
   /** Any pool member; a non-master answers `HOST_IS_SLAVE` and the master is followed. */
   url: string;
-  username: string;
+  /** @defaultValue root */
+  username?: string;
   password: string;
   /** Accept self-signed certificates (XenServer's default). */
   allowUnauthorized?: boolean;
@@ -54,7 +55,7 @@ export class XapiConnection {
     const url = safeUrl(credentials.url);
     const client = createClient({
       url: credentials.url,
-      auth: { user: credentials.username, password: credentials.password },
+      auth: { user: credentials.username ?? 'root', password: credentials.password },
       allowUnauthorized: credentials.allowUnauthorized ?? true,
       // No event loop: tasks are polled (see awaitTask), so nothing is left running after disconnect().
       watchEvents: false,

@@ -81,16 +81,7 @@ export class XenServerRestoreTarget implements RestoreTarget {
         { option: 'blockStart' },
       );
     }
-    this.conn = await XapiConnection.open(
-      {
-        url: this.options.url,
-        username: this.options.username ?? 'root',
-        password: this.options.password,
-        ...(this.options.allowUnauthorized !== undefined ? { allowUnauthorized: this.options.allowUnauthorized } : {}),
-        ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
-      },
-      'TAPIR_E_RESTORE_TARGET',
-    );
+    this.conn = await XapiConnection.open(this.options, 'TAPIR_E_RESTORE_TARGET');
     this.srRef = await this.findSr(this.conn);
     if (this.options.attachTo) this.attachVm = await this.findAttachVm(this.conn, this.options.attachTo);
   }

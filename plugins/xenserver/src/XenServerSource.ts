@@ -52,16 +52,7 @@ export class XenServerSource implements Source {
         'a xenserver source opens one VM: give `vm` (tapir splits `vms`, `tags` and `pool` into one source per VM)',
       );
     }
-    const conn = await XapiConnection.open(
-      {
-        url: options.url,
-        username: options.username ?? 'root',
-        password: options.password,
-        ...(options.allowUnauthorized !== undefined ? { allowUnauthorized: options.allowUnauthorized } : {}),
-        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      },
-      'TAPIR_E_SOURCE_UNAVAILABLE',
-    );
+    const conn = await XapiConnection.open(options, 'TAPIR_E_SOURCE_UNAVAILABLE');
     try {
       const vm = await findVm(conn, wanted);
       return new XenServerSource(conn, vm.uuid, {

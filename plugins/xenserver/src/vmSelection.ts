@@ -20,16 +20,7 @@ export async function expandVmSelection(
   if (vm !== undefined) return [{ ...rest, vm }];
   if (tags === undefined && pool !== true) return (vms ?? []).map((name) => ({ ...rest, vm: name }));
 
-  const conn = await XapiConnection.open(
-    {
-      url: options.url,
-      username: options.username ?? 'root',
-      password: options.password,
-      ...(options.allowUnauthorized !== undefined ? { allowUnauthorized: options.allowUnauthorized } : {}),
-      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    },
-    'TAPIR_E_SOURCE_UNAVAILABLE',
-  );
+  const conn = await XapiConnection.open(options, 'TAPIR_E_SOURCE_UNAVAILABLE');
   let all;
   try {
     all = await listPoolVms(conn);
