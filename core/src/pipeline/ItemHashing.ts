@@ -31,7 +31,7 @@ export interface ItemHasher {
  *
  * @remarks
  * SHA-256 was a quarter of the main thread's time on a 2 GiB VM export (`bench/xen.js`). Copying a MiB into a block
- * costs a tenth of hashing it; into shared memory (a `SharedArrayBuffer`) it cost half, which is why blocks move
+ * costs a sixteenth of hashing it; into shared memory (a `SharedArrayBuffer`) it cost half, which is why blocks move
  * instead. The thread starts with the first item larger than a block and is referenced only while it has work.
  */
 export class ItemHashing {
