@@ -144,7 +144,7 @@ export class XapiConnection {
         throw this.error((await this.taskError(task, FAILURE_LOOKUP_MS)) ?? error, what);
       }
       try {
-        for await (const chunk of body) yield chunk as Buffer;
+        for await (const chunk of body) yield chunk;
       } catch (error) {
         if (signal.aborted) throw cancelled();
         // A reset mid-body: the task says why when it can.

@@ -1,5 +1,6 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { type HttpBody, socketGet } from './socketGet.js';
 
 /** How {@link httpGet} connects. */
 export interface HttpGetOptions {
@@ -23,22 +24,22 @@ export class HttpStatusError extends Error {
 }
 
 /**
- * GETs a XAPI data handler with Node's HTTP client and returns the response once its status is 2xx, following 302
- * with the full query as XAPI sends it.
+ * GETs a XAPI data handler and returns the body once the status is 2xx, following 302 with the full query as XAPI
+ * sends it. `http:` goes over a socket that reads into 1 MiB buffers ({@link socketGet}); `https:` through Node's
+ * HTTPS client.
  *
  * @remarks
  * Not through xen-api's `getResource` (undici 6): XAPI ends an export by closing the connection, and undici 6.29
  * asserts, uncatchably, when that close arrives while the body is paused by backpressure (nodejs/undici#5360) —
  * which is the normal state of a body tapir reads slower than the host sends it.
  */
-export async function httpGet(url: URL, options: HttpGetOptions): Promise<IncomingMessage> {
+export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpBody> {
   let at = url;
   for (let redirects = 0; ; redirects++) {
-    const response = await getOnce(at, options);
-    const status = response.statusCode ?? 0;
-    if (status >= 200 && status < 300) return response;
-    response.resume();
-    const location = response.headers.location;
+    const { status, location, body } =
+      at.protocol === 'https:' ? await httpsGet(at, options) : await plainGet(at, options);
+    if (status >= 200 && status < 300) return body;
+    body.destroy();
     if (status === 302 && location !== undefined && redirects < (options.maxRedirects ?? 3)) {
       at = new URL(location, at);
       continue;
@@ -47,10 +48,20 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<Incomi
   }
 }
 
-function getOnce(url: URL, options: HttpGetOptions): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(url, {
+interface Answer {
+  status: number;
+  location: string | undefined;
+  body: HttpBody;
+}
+
+async function plainGet(url: URL, options: HttpGetOptions): Promise<Answer> {
+  const { head, body } = await socketGet(url, options);
+  return { status: head.statusCode, location: head.headers.get('location'), body };
+}
+
+async function httpsGet(url: URL, options: HttpGetOptions): Promise<Answer> {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpsRequest(url, {
       method: 'GET',
       // One connection per transfer: XAPI closes it at the end anyway.
       agent: false,
@@ -71,4 +82,5 @@ function getOnce(url: URL, options: HttpGetOptions): Promise<IncomingMessage> {
     req.once('error', reject);
     req.end();
   });
+  return { status: response.statusCode ?? 0, location: response.headers.location, body: response };
 }
