@@ -89,13 +89,15 @@ describe('incremental backups', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
   });
 
-  it('an item hash OpenSSL does not know is refused, naming the variable', async () => {
+  it('an item hash neither BLAKE3 nor known to OpenSSL is refused, naming the variable', async () => {
     const r = await cli(['backup', tree, '--to', dest(), '--job', 'inc', '--json'], {
       home: s.home,
       env: { TAPIR_ITEM_HASH: 'crc7' },
     });
     expect(r.code).not.toBe(0);
-    expect(r.stdout + r.stderr).toContain('TAPIR_ITEM_HASH=crc7 is not a hash algorithm OpenSSL knows');
+    expect(r.stdout + r.stderr).toContain(
+      'TAPIR_ITEM_HASH=crc7 is not a hash algorithm tapir can compute here (blake3, or one OpenSSL knows',
+    );
   });
 
   it('a rerun with nothing changed stores no data', async () => {

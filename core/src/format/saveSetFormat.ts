@@ -21,7 +21,7 @@ export const MANIFEST_PREFIX = `${META_DIR}/manifest.`;
 export interface SaveSetHeader extends SaveSetInfo {
   format: typeof FORMAT_NAME;
   version: typeof FORMAT_VERSION;
-  /** Algorithm of item hashes: `sha256` or `blake2b512` (ADR 0011); readers accept any OpenSSL name. */
+  /** Algorithm of item hashes: `blake3`, or `sha256` / `blake2b512` (ADR 0014, 0011); readers accept any OpenSSL name too. */
   hash: string;
   /** Transforms applied to item data, in encode order. */
   transforms: TransformDescriptor[];

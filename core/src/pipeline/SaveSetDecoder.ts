@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { type ChunkPipe, isTapirError, TapirError } from '@tapir/sdk';
 import { ArchiveReader, type Member } from '../format/ArchiveReader.js';
 import { TypeFlag } from '../format/pax.js';
+import { createItemDigest } from '../format/itemHashes.js';
 import {
   HEADER_MEMBER,
   MANIFEST_PREFIX,
@@ -202,7 +202,7 @@ async function* verified(
   item: ManifestItem,
   hashName: string,
 ): AsyncGenerator<Buffer> {
-  const hash = createHash(hashName);
+  const hash = createItemDigest(hashName);
   let bytes = 0;
   try {
     for await (const chunk of data) {
@@ -220,7 +220,7 @@ async function* verified(
       { cause: error },
     );
   }
-  const actual = `${hashName}:${hash.digest('hex')}`;
+  const actual = `${hashName}:${hash.digest()}`;
   if (item.dataSize !== undefined && bytes !== item.dataSize) {
     throw new TapirError('TAPIR_E_ITEM_DAMAGED', `${item.path}: ${bytes} bytes read, ${item.dataSize} expected`, {
       item: item.path,
