@@ -1,0 +1,90 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, scratch } from '../helpers/cli.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('the files source: what changes or cannot be stored is reported, not fatal', () => {
+  let s: Awaited<ReturnType<typeof scratch>>;
+  beforeAll(async () => {
+    s = await scratch();
+  });
+  afterAll(() => s.dispose());
+
+  it('a file that grows while it is read: FILE_CHANGED, status warning, and the bytes read verify and restore', async () => {
+    const tree = join(s.dir, 'growing');
+    await mkdir(tree);
+    const steady = randomBytes(300_000);
+    await writeFile(join(tree, 'steady.bin'), steady);
+    const log = join(tree, 'log.bin');
+    await writeFile(log, randomBytes(64 << 20));
+    // Another process appends to the file for as long as the backup runs; stopped by its pid.
+    const writer = spawn('sh', ['-c', `while :; do printf 0123456789abcdef >> '${log}'; done`], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await cli(['backup', tree, '--to', join(s.dir, 'd1'), '--compression', 'none', '--json'], {
+        home: s.home,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json.status).toBe('warning');
+      const logItem = log.slice(1);
+      expect(r.json.warnings).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 'FILE_CHANGED', item: logItem })]),
+      );
+      const id = r.json.saveSets[0].saveSet;
+      expect((await cli(['verify', id, '--json'], { home: s.home })).code).toBe(0);
+      const target = join(s.dir, 'r1');
+      expect((await cli(['restore', id, '--to', target, '--json'], { home: s.home })).code).toBe(0);
+      expect(sha(await readFile(join(target, tree.slice(1), 'steady.bin')))).toBe(sha(steady));
+      // What was read is a prefix of the file as it is now: the data as of the scan, not a mix.
+      const restored = await readFile(join(target, logItem));
+      expect(restored.length).toBeGreaterThanOrEqual(64 << 20);
+      const now = await readFile(log);
+      expect(sha(now.subarray(0, restored.length))).toBe(sha(restored));
+    } finally {
+      writer.kill('SIGKILL');
+    }
+  });
+
+  it('a FIFO inside the tree is left out with a warning; named as the root, it fails the run naming it', async () => {
+    const tree = join(s.dir, 'special');
+    await mkdir(tree);
+    await writeFile(join(tree, 'a.txt'), 'a');
+    const fifo = join(tree, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const r = await cli(['backup', tree, '--to', join(s.dir, 'd2'), '--json'], { home: s.home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.status).toBe('warning');
+    expect(r.json.warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          code: 'FILE_UNREADABLE',
+          item: fifo.slice(1),
+          message: expect.stringContaining('sockets, FIFOs and device nodes are not backed up'),
+        }),
+      ]),
+    );
+    const items = await cli(['catalog', 'items', r.json.saveSets[0].saveSet, '--json'], {
+      home: s.home,
+    });
+    const paths = (items.json.items as Array<{ path: string }>).map((i) => i.path);
+    expect(paths).toContain(join(tree, 'a.txt').slice(1));
+    expect(paths).not.toContain(fifo.slice(1));
+
+    const dest = join(s.dir, 'd3');
+    const root = await cli(['backup', fifo, '--to', dest, '--json'], { home: s.home });
+    expect(root.code).not.toBe(0);
+    expect(root.stdout + root.stderr).toContain('TAPIR_E_SOURCE_UNAVAILABLE');
+    expect(root.stdout + root.stderr).toContain(`${fifo}: sockets, FIFOs and device nodes are not backed up`);
+    const failed = await cli(['catalog', 'save-sets', '--json'], { home: s.home });
+    const last = (failed.json.saveSets as Array<{ object: string; status: string }>).find(
+      (x) => x.object === `files:${fifo}`,
+    );
+    expect(last?.status).toBe('failed');
+    await expect(stat(dest).then((d) => d.isDirectory())).resolves.toBe(true);
+    expect(execFileSync('ls', ['-A', dest], { encoding: 'utf8' }).trim()).toBe('');
+  });
+});
