@@ -166,12 +166,15 @@ export class Catalog {
       .execute();
   }
 
-  /** Adds item records of a save set (batched, one transaction). */
-  async addItems(saveSetId: string, items: ManifestItem[]): Promise<void> {
+  /**
+   * Adds item records of a save set (batched, one transaction). `records[i]`, when given, is
+   * `JSON.stringify(items[i])`, already made for the manifest.
+   */
+  async addItems(saveSetId: string, items: ManifestItem[], records?: string[]): Promise<void> {
     if (items.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       try {
-        await insertItems(trx, saveSetId, items);
+        await insertItems(trx, saveSetId, items, records);
       } catch (error) {
         throw new TapirError(
           'TAPIR_E_CATALOG',
@@ -413,12 +416,17 @@ function toRecord(row: Selectable<SaveSetTable> & { job_name: string }): SaveSet
   };
 }
 
-async function insertItems(trx: Transaction<CatalogDatabase>, saveSetId: string, items: ManifestItem[]): Promise<void> {
+async function insertItems(
+  trx: Transaction<CatalogDatabase>,
+  saveSetId: string,
+  items: ManifestItem[],
+  records: string[] | undefined,
+): Promise<void> {
   for (let i = 0; i < items.length; i += ITEM_BATCH) {
     await trx
       .insertInto('items')
       .values(
-        items.slice(i, i + ITEM_BATCH).map((item) => ({
+        items.slice(i, i + ITEM_BATCH).map((item, j) => ({
           save_set_id: saveSetId,
           path: item.path,
           type: item.type,
@@ -427,7 +435,7 @@ async function insertItems(trx: Transaction<CatalogDatabase>, saveSetId: string,
           hash: item.hash ?? null,
           data_save_set_id: item.dataSaveSet ?? null,
           change_token: item.changeToken ?? null,
-          record: JSON.stringify(item),
+          record: records?.[i + j] ?? JSON.stringify(item),
         })),
       )
       .execute();

@@ -22,8 +22,9 @@ export class ManifestSpool {
     return new ManifestSpool(dir, await open(join(dir, 'manifest.jsonl'), 'w+'));
   }
 
-  async add(item: ManifestItem): Promise<void> {
-    const line = JSON.stringify(item) + '\n';
+  /** Adds an item's manifest line; `json` is `JSON.stringify(item)` when the caller has it already. */
+  async add(item: ManifestItem, json = JSON.stringify(item)): Promise<void> {
+    const line = json + '\n';
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.pendingBytes >= FLUSH_AT) await this.flush();

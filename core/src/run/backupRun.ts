@@ -243,6 +243,8 @@ async function backupOne(
     });
     await archive.writeSaveSetHeader(header);
     let batch: ManifestItem[] = [];
+    // Each record is serialised once, for the manifest line and the catalog row alike.
+    let batchJson: string[] = [];
     let lastProgress = 0;
     const items = opened.items(ctx)[Symbol.asyncIterator]();
     for (;;) {
@@ -273,11 +275,14 @@ async function backupOne(
         record = await encoder.encode(item, ctx.signal);
       }
       stats.items++;
-      await spool.add(record);
+      const json = JSON.stringify(record);
+      await spool.add(record, json);
       batch.push(record);
+      batchJson.push(json);
       if (batch.length >= CATALOG_BATCH) {
-        await catalog.addItems(header.id, batch);
+        await catalog.addItems(header.id, batch, batchJson);
         batch = [];
+        batchJson = [];
       }
       host.hooks.item.call({
         type: 'item',
@@ -301,7 +306,7 @@ async function backupOne(
       }
     }
     stats.bytes = encoder.bytes;
-    await catalog.addItems(header.id, batch);
+    await catalog.addItems(header.id, batch, batchJson);
     const end: ManifestEnd = {
       $end: { items: stats.items, bytes: stats.bytes, completedAt: new Date().toISOString() },
     };
