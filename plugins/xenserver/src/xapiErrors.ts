@@ -20,6 +20,19 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** Node's codes for a TLS certificate it does not trust (OpenSSL's verify errors and the host name check). */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** XAPI's error code of `error` (`VDI_IO_ERROR`, …), or a Node network code, or undefined. */
 export function xapiCode(error: unknown): string | undefined {
   if (error instanceof TapirError)
@@ -87,7 +100,11 @@ export function translateXapiError(error: unknown, what: string, code: ErrorCode
       message = `${what}: the VM is ${params[2] ?? '?'} but must be ${params[1] ?? '?'} (VM_BAD_POWER_STATE)`;
       break;
     default:
-      if (xcode && NETWORK_CODES.has(xcode)) {
+      if (xcode && CERTIFICATE_CODES.has(xcode)) {
+        message =
+          `${url} presented a TLS certificate tapir does not trust (${xcode}${typeof detail === 'string' && detail !== xcode ? `: ${detail}` : ''}); ` +
+          'XenServer makes a self-signed one: install its CA for Node (NODE_EXTRA_CA_CERTS) or set allowUnauthorized: true';
+      } else if (xcode && NETWORK_CODES.has(xcode)) {
         message = `cannot reach XAPI at ${url}: ${xcode}${xcode === 'ECONNREFUSED' ? ' (connection refused: is the host up and is url right?)' : ''}`;
       } else if (xcode) {
         message = `${what}: XAPI answered ${xcode}${params.length ? ` [${params.join(', ')}]` : ''}`;

@@ -1,4 +1,5 @@
 export { startXapiSimulator, type XapiSimulator, type XapiSimulatorOptions } from './start-xapi-simulator.js';
+export type { TlsIdentity } from './http/host-server.js';
 export type { SimulatedDiskOptions, SimulatedVmOptions } from './seed-pool.js';
 export { SimulatorControl, type SimulatedDisk } from './simulator-control.js';
 export type { QuiesceBehaviour, TransferHandler, XapiFault } from './faults/xapi-fault.js';

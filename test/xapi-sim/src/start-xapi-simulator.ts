@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { QuiesceBehaviour, XapiFault } from './faults/xapi-fault.js';
-import { createHostServer } from './http/host-server.js';
+import { createHostServer, type TlsIdentity } from './http/host-server.js';
 import { XapiPool } from './model/xapi-pool.js';
 import { RpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { seedPool, type SimulatedVmOptions } from './seed-pool.js';
@@ -22,11 +22,13 @@ export interface XapiSimulatorOptions {
   snapshotIgnoreVdis?: boolean;
   /** Delay before an `Async.*` task completes (default 20 ms). */
   asyncTaskDelayMs?: number;
+  /** Serve HTTPS with this certificate, as XenServer does by default (plain HTTP without it). */
+  tls?: TlsIdentity;
 }
 
 /** A running simulated pool. */
 export interface XapiSimulator {
-  /** The master's base URL, e.g. `http://127.0.0.1:40123`. */
+  /** The master's base URL, e.g. `http://127.0.0.1:40123` (`https:` with `tls`). */
   url: string;
   /** Every member's base URL by host index: `http://127.0.0.<i+1>:<port>`. */
   hostUrls: string[];
@@ -83,6 +85,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions): Promise
       asyncTaskDelayMs: options.asyncTaskDelayMs ?? 20,
     },
   );
+  if (options.tls) pool.scheme = 'https';
   const addresses = Array.from({ length: hostCount }, (_, i) => `127.0.0.${i + 1}`);
   const aborter = new AbortController();
   const servers: Server[] = [];
@@ -94,7 +97,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions): Promise
       try {
         let port = 0;
         for (const host of pool.hosts) {
-          const server = createHostServer(pool, host, dispatcher);
+          const server = createHostServer(pool, host, dispatcher, options.tls);
           servers.push(server);
           port = await listen(server, host.address, port);
         }

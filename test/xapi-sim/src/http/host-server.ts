@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { SimulatedHost, XapiPool } from '../model/xapi-pool.js';
 import { JSON_RPC_CONTENT_TYPE, answerJsonRpc } from '../rpc/json-rpc-endpoint.js';
 import type { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
@@ -24,17 +25,29 @@ async function readText(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A certificate and its key (PEM), for HTTPS as XenServer serves by default. */
+export interface TlsIdentity {
+  key: string | Buffer;
+  cert: string | Buffer;
+}
+
 /**
- * One pool member's HTTP server: JSON-RPC at POST `/jsonrpc`, XML-RPC at POST
+ * One pool member's HTTP server (HTTPS with `tls`): JSON-RPC at POST `/jsonrpc`, XML-RPC at POST
  * `/` and `/xmlrpc`, and the data handlers.
  */
-export function createHostServer(pool: XapiPool, host: SimulatedHost, dispatcher: RpcDispatcher): Server {
-  const server = createServer((req, res) => {
+export function createHostServer(
+  pool: XapiPool,
+  host: SimulatedHost,
+  dispatcher: RpcDispatcher,
+  tls?: TlsIdentity,
+): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void route(pool, host, dispatcher, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { connection: 'close', 'content-type': 'text/plain' });
       res.end(`${String(error)}\n`);
     });
-  });
+  };
+  const server: Server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
   // Long event.from polls and exports outlive Node's default timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -46,6 +46,8 @@ export class XapiPool {
   readonly hosts: SimulatedHost[] = [];
   poolRef = '';
   port = 0;
+  /** `https` when the hosts serve TLS. */
+  scheme: 'http' | 'https' = 'http';
 
   constructor(
     readonly disks: DiskStore,
@@ -79,7 +81,7 @@ export class XapiPool {
 
   /** Base URL of a host's HTTP server. */
   urlOf(host: SimulatedHost): string {
-    return `http://${host.address}:${this.port}`;
+    return `${this.scheme}://${host.address}:${this.port}`;
   }
 
   /** Opens a session for a user on a host. */
