@@ -3,22 +3,48 @@
 // same export from the XAPI simulator by curl (the ceiling), alternately, TAPIR_BENCH_RUNS times (default 3). The VM is halted and backed up with method
 // `offline`, so both read the same VDI and no snapshot copy is measured.
 //   npm run build && node bench/xen.js            (TAPIR_BENCH_MIB=512 for a quick run;
-//   TAPIR_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the tapir process there)
-import { spawn } from 'node:child_process';
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+//   TAPIR_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the tapir process there; TAPIR_BENCH_TLS=1 over HTTPS)
+import { execFileSync, spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startXapiSimulator } from '../test/xapi-sim/dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// TAPIR_BENCH_BIN: another build's bin/run.js, to compare builds against the same simulator and curl.
+const tapirBin = process.env.TAPIR_BENCH_BIN ?? resolve(here, '..', 'bin', 'run.js');
 const MiB = 1 << 20;
 const size = Number(process.env.TAPIR_BENCH_MIB ?? 2048) * MiB;
 const work = mkdtempSync(join(tmpdir(), 'tapir-bench-xen-'));
 const password = 'bench';
+// TAPIR_BENCH_TLS=1: the pool serves HTTPS with a self-signed certificate (XenServer's default), curl runs with -k.
+const tls = process.env.TAPIR_BENCH_TLS === '1';
+if (tls)
+  execFileSync(
+    'openssl',
+    [
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
+      ...['-subj', '/CN=bench', '-keyout', join(work, 'key.pem'), '-out', join(work, 'cert.pem')],
+    ],
+    { stdio: 'ignore' },
+  );
 const sim = await startXapiSimulator({
   password,
   vms: [{ name: 'big', powerState: 'Halted', disks: [{ sizeBytes: size }] }],
+  ...(tls ? { tls: { key: readFileSync(join(work, 'key.pem')), cert: readFileSync(join(work, 'cert.pem')) } } : {}),
 });
 
 function run(cmd, args) {
@@ -40,12 +66,22 @@ function run(cmd, args) {
 }
 
 async function rpc(method, params) {
-  const r = await fetch(`${sim.url}/jsonrpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  // Node's HTTP(S) client rather than fetch: the certificate is self-signed with TAPIR_BENCH_TLS.
+  const text = await new Promise((resolveText, reject) => {
+    const req = (tls ? httpsRequest : httpRequest)(
+      `${sim.url}/jsonrpc`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, rejectUnauthorized: false },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (data += d));
+        res.on('end', () => resolveText(data));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
   });
-  const body = await r.json();
+  const body = JSON.parse(text);
   if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
   return body.result;
 }
@@ -59,7 +95,7 @@ const rate = (bytes, s) => (bytes / MiB / s).toFixed(0);
  */
 async function ceilingRun(url, file) {
   const started = process.hrtime.bigint();
-  const r = await run('curl', ['-sS', '--fail', '-o', file, url]);
+  const r = await run('curl', ['-sS', '--fail', ...(tls ? ['-k'] : []), '-o', file, url]);
   if (r.code !== 0) throw new Error(`curl failed: ${r.stderr}`);
   const downloaded = process.hrtime.bigint();
   const fd = openSync(file, 'r');
@@ -82,7 +118,7 @@ async function tapirRun(index) {
   // Asynchronously: the simulator answers from this very process.
   const r = await run(process.execPath, [
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
-    resolve(here, '..', 'bin', 'run.js'),
+    tapirBin,
     ...['job', 'run', 'big', '--config', join(dir, 'tapir.yaml'), '--home', join(dir, 'home'), '--json'],
   ]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -90,7 +126,7 @@ async function tapirRun(index) {
   const stored = JSON.parse(r.stdout).saveSets[0].storedBytes;
   // The export phase: from the save set's start (login and VM lookup done) to its completion (fsync'd, renamed).
   const listed = await run(process.execPath, [
-    resolve(here, '..', 'bin', 'run.js'),
+    tapirBin,
     ...['catalog', 'save-sets', '--home', join(dir, 'home'), '--json'],
   ]);
   const [saveSet] = JSON.parse(listed.stdout).saveSets;
