@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * Bundles dependencies that load slowly as hundreds of small modules into one file each, for `@tapir/core` to import
- * at run time through its `package.json#imports` (`#kysely`). Types still come from the package itself
- * (`core/vendor/*.d.ts` re-export it).
+ * Bundles dependencies that load slowly as hundreds of small modules into one file each, for a workspace package to
+ * import at run time through its `package.json#imports` (`#kysely` in core, `#xen-api` in the xenserver plugin).
+ * Types still come from the package itself (`<package>/vendor/*.d.ts` re-export it).
  *
  * kysely's ESM build is 262 modules: importing it took 74–82 ms of every CLI start that opens the catalog; the one
- * bundled file takes 12–16 ms. See docs/adr/0012-cli-start-up.md.
+ * bundled file takes 12–16 ms. xen-api with its dependencies (lodash, undici, promise-toolbox, …, ~300 CommonJS
+ * files) took 96–105 ms, bundled 55–59 ms. See docs/adr/0012-cli-start-up.md.
  *
- * Usage: node scripts/vendor-bundles.mjs            write core/dist/vendor/*.js (run before `tsc -b`)
+ * Usage: node scripts/vendor-bundles.mjs            write <package>/dist/vendor/*.js (run before `tsc -b`)
  *        node scripts/vendor-bundles.mjs --clean    remove them
  */
 import { readFile, rm } from 'node:fs/promises';
@@ -15,19 +16,25 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
-const CORE = resolve(import.meta.dirname, '..', 'core');
-const OUT = join(CORE, 'dist', 'vendor');
-const BUNDLES = [{ name: 'kysely', entry: 'kysely' }];
+const REPO = resolve(import.meta.dirname, '..');
+/** The package that imports the bundle, and the dependency bundled. */
+const BUNDLES = [
+  { pkg: 'core', entry: 'kysely' },
+  { pkg: 'plugins/xenserver', entry: 'xen-api' },
+];
+// CommonJS inside an ES module bundle requires Node's built-in modules through a `require` of its own.
+const BANNER =
+  "import { createRequire as __vendorRequire } from 'node:module'; const require = __vendorRequire(import.meta.url);";
 
 if (process.argv.includes('--clean')) {
-  await rm(OUT, { recursive: true, force: true });
+  for (const { pkg } of BUNDLES) await rm(join(REPO, pkg, 'dist', 'vendor'), { recursive: true, force: true });
 } else {
-  // Resolved as core resolves it, so the bundle is the version core depends on.
-  const require = createRequire(join(CORE, 'package.json'));
-  for (const { name, entry } of BUNDLES) {
+  for (const { pkg, entry } of BUNDLES) {
+    // Resolved as the package resolves it, so the bundle is the version it depends on.
+    const require = createRequire(join(REPO, pkg, 'package.json'));
     const root = await packageRoot(dirname(require.resolve(entry)), entry);
     const pjson = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
-    const esm = pjson.exports?.['.']?.import ?? pjson.module;
+    const esm = pjson.exports?.['.']?.import ?? pjson.module ?? (pjson.main?.endsWith('.mjs') ? pjson.main : undefined);
     if (typeof esm !== 'string') throw new Error(`${entry} ${pjson.version} has no ESM entry point`);
     await build({
       entryPoints: [join(root, esm)],
@@ -35,9 +42,11 @@ if (process.argv.includes('--clean')) {
       format: 'esm',
       platform: 'node',
       target: 'node20',
-      outfile: join(OUT, `${name}.js`),
+      outfile: join(REPO, pkg, 'dist', 'vendor', `${entry}.js`),
       legalComments: 'inline',
-      banner: { js: `// ${name} ${pjson.version} (${pjson.license}), bundled by scripts/vendor-bundles.mjs` },
+      banner: {
+        js: `// ${entry} ${pjson.version} (${pjson.license}), bundled by scripts/vendor-bundles.mjs\n${BANNER}`,
+      },
       logLevel: 'warning',
     });
   }

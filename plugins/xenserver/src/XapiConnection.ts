@@ -1,6 +1,9 @@
 import { Readable } from 'node:stream';
 import { type ErrorCode, TapirError } from '@tapir/sdk';
-import { createClient, type Xapi } from 'xen-api';
+// At run time xen-api is one bundled module (`#xen-api`, scripts/vendor-bundles.mjs): with its dependencies it was
+// ~300 CommonJS files and 96–105 ms of every job's start; bundled, 55–59 ms.
+import { createClient } from '#xen-api';
+import type { Xapi } from 'xen-api';
 import { httpGet } from './httpGet.js';
 import { parseTaskResult } from './taskResult.js';
 import { safeUrl, translateXapiError, xapiCode } from './xapiErrors.js';
