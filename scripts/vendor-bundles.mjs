@@ -11,7 +11,7 @@
  * Usage: node scripts/vendor-bundles.mjs            write <package>/dist/vendor/*.js (run before `tsc -b`)
  *        node scripts/vendor-bundles.mjs --clean    remove them
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -36,20 +36,42 @@ if (process.argv.includes('--clean')) {
     const pjson = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     const esm = pjson.exports?.['.']?.import ?? pjson.module ?? (pjson.main?.endsWith('.mjs') ? pjson.main : undefined);
     if (typeof esm !== 'string') throw new Error(`${entry} ${pjson.version} has no ESM entry point`);
-    await build({
+    const outfile = join(REPO, pkg, 'dist', 'vendor', `${entry}.js`);
+    const { metafile } = await build({
       entryPoints: [join(root, esm)],
+      metafile: true,
       bundle: true,
       format: 'esm',
       platform: 'node',
       target: 'node20',
-      outfile: join(REPO, pkg, 'dist', 'vendor', `${entry}.js`),
+      outfile,
       legalComments: 'inline',
       banner: {
         js: `// ${entry} ${pjson.version} (${pjson.license}), bundled by scripts/vendor-bundles.mjs\n${BANNER}`,
       },
       logLevel: 'warning',
     });
+    await writeFile(outfile.replace(/\.js$/, '.LICENSES.txt'), await licenses(Object.keys(metafile.inputs), entry));
   }
+}
+
+/** The licence texts of every package whose files went into a bundle, for whoever ships the bundle. */
+async function licenses(inputs, entry) {
+  const roots = new Map();
+  for (const input of inputs) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) roots.set(match[1], true);
+  }
+  const parts = [`Packages bundled into ${entry}.js by scripts/vendor-bundles.mjs, with their licences.\n`];
+  for (const dir of [...roots.keys()].sort()) {
+    const pjson = JSON.parse(await readFile(join(REPO, dir, 'package.json'), 'utf8'));
+    const file = (await readdir(join(REPO, dir))).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+    const text = file
+      ? await readFile(join(REPO, dir, file), 'utf8')
+      : `(no licence file; package.json says ${pjson.license})`;
+    parts.push(`\n==== ${pjson.name} ${pjson.version} (${pjson.license ?? 'unknown'}) ====\n\n${text.trim()}\n`);
+  }
+  return parts.join('');
 }
 
 /** The directory of the package `name` that holds `dir` (a package need not export its package.json). */
