@@ -57,13 +57,13 @@ if (process.argv.includes('--clean')) {
 
 /** The licence texts of every package whose files went into a bundle, for whoever ships the bundle. */
 async function licenses(inputs, entry) {
-  const roots = new Map();
+  const roots = new Set();
   for (const input of inputs) {
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (match) roots.set(match[1], true);
+    if (match) roots.add(match[1]);
   }
   const parts = [`Packages bundled into ${entry}.js by scripts/vendor-bundles.mjs, with their licences.\n`];
-  for (const dir of [...roots.keys()].sort()) {
+  for (const dir of [...roots].sort()) {
     const pjson = JSON.parse(await readFile(join(REPO, dir, 'package.json'), 'utf8'));
     const file = (await readdir(join(REPO, dir))).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
     const text = file

@@ -57,7 +57,10 @@ interface WalkEntry {
   root: boolean;
 }
 
-/** A failure that ends the scan: a root that cannot be read. */
+/**
+ * An error whose message already names its path: at a root it ends the scan as it is; below one, it becomes a
+ * warning about an entry left out.
+ */
 class RootError extends Error {
   constructor(
     message: string,

@@ -1,12 +1,7 @@
-import { type HttpBody, socketGet } from './socketGet.js';
+import { type HttpBody, socketGet, type SocketGetOptions } from './socketGet.js';
 
-/** How {@link httpGet} connects. */
-export interface HttpGetOptions {
-  /** Accept self-signed certificates. */
-  allowUnauthorized: boolean;
-  /** Give up when nothing arrives for this long, in ms (XAPI keeps long exports alive with empty chunks). */
-  inactivityMs: number;
-  signal: AbortSignal;
+/** How {@link httpGet} connects: as {@link socketGet} does, following redirections. */
+export interface HttpGetOptions extends SocketGetOptions {
   /** Redirections followed (XAPI answers 302 to the member that holds the data). @defaultValue 3 */
   maxRedirects?: number;
 }

@@ -24,7 +24,7 @@ type Framing = { kind: 'length'; left: number } | { kind: 'close' } | { kind: 'c
 
 /** How {@link socketGet} connects. */
 export interface SocketGetOptions {
-  /** Give up when nothing arrives for this long, in ms. */
+  /** Give up when nothing arrives for this long, in ms (XAPI keeps long exports alive with empty chunks). */
   inactivityMs: number;
   signal: AbortSignal;
   /** `https:` only: accept certificates that do not verify (XenServer's are self-signed by default). */

@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpStatusError, httpGet } from '../src/httpGet.js';
+import { selfSignedCertificate } from './harness.js';
 
 const MiB = 1 << 20;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -199,22 +199,11 @@ describe('GET over a socket read into 1 MiB buffers (http: data handlers)', () =
   it("reads https: (XenServer's default) over TLS the same way, self-signed certificates allowed only when asked", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapir-tls-'));
     try {
-      execFileSync(
-        'openssl',
-        [
-          ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
-          ...['-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
-        ],
-        { stdio: 'ignore' },
-      );
       const payload = randomBytes(9 * MiB + 1);
-      const tls = createHttpsServer(
-        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-        (req, res) => {
-          res.writeHead(req.url === '/export?x=1' ? 200 : 404, { connection: 'close' });
-          res.end(payload);
-        },
-      );
+      const tls = createHttpsServer(selfSignedCertificate(dir, '127.0.0.1'), (req, res) => {
+        res.writeHead(req.url === '/export?x=1' ? 200 : 404, { connection: 'close' });
+        res.end(payload);
+      });
       await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
       servers.push({ close: () => new Promise((resolve) => tls.close(() => resolve())) });
       const url = new URL(`https://127.0.0.1:${(tls.address() as { port: number }).port}/export?x=1`);

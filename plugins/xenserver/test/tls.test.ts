@@ -1,10 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXapiSimulator, type XapiSimulator } from '../../../test/xapi-sim/src/index.js';
 import { XenServerSource } from '../src/index.js';
-import { collect, content, MiB, runContext, scratch, sha256, vhdToRaw, xvaDiskHashes } from './harness.js';
+import {
+  collect,
+  content,
+  MiB,
+  runContext,
+  scratch,
+  selfSignedCertificate,
+  sha256,
+  vhdToRaw,
+  xvaDiskHashes,
+} from './harness.js';
 
 const PASSWORD = 'tls-pw';
 const DISK = content(12 * MiB + 4096, 7);
@@ -13,18 +20,9 @@ let dir: Awaited<ReturnType<typeof scratch>>;
 
 beforeAll(async () => {
   dir = await scratch();
-  // A self-signed certificate, as a fresh XenServer has.
-  execFileSync(
-    'openssl',
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
-      ...['-subj', '/CN=xenserver', '-keyout', join(dir.path, 'key.pem'), '-out', join(dir.path, 'cert.pem')],
-    ],
-    { stdio: 'ignore' },
-  );
   sim = await startXapiSimulator({
     password: PASSWORD,
-    tls: { key: readFileSync(join(dir.path, 'key.pem')), cert: readFileSync(join(dir.path, 'cert.pem')) },
+    tls: selfSignedCertificate(dir.path, 'xenserver'),
     vms: [{ name: 'secure', disks: [{ sizeBytes: DISK.length, content: DISK }] }],
   });
 });

@@ -30,7 +30,7 @@ export interface XapiSimulatorOptions {
 export interface XapiSimulator {
   /** The master's base URL, e.g. `http://127.0.0.1:40123` (`https:` with `tls`). */
   url: string;
-  /** Every member's base URL by host index: `http://127.0.0.<i+1>:<port>`. */
+  /** Every member's base URL by host index: `http://127.0.0.<i+1>:<port>` (`https:` with `tls`). */
   hostUrls: string[];
   username: string;
   password: string;
