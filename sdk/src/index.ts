@@ -6,6 +6,7 @@
 export * from './errors.js';
 export { TAPIR_API_VERSION, definePlugin, isTapirPlugin } from './plugin.js';
 export { createTapirHooks } from './hooks.js';
+export { loadItemEncoder } from './itemEncoder.js';
 export { TransformStage } from './types/transform.js';
 export type * from './types/item.js';
 export type * from './types/saveSet.js';
@@ -13,6 +14,7 @@ export type * from './types/context.js';
 export type * from './types/source.js';
 export type * from './types/destination.js';
 export type * from './types/transform.js';
+export type * from './types/encoding.js';
 export type * from './types/notifier.js';
 export type * from './types/events.js';
 export type * from './types/hooks.js';

@@ -75,7 +75,7 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
     );
     expect(messages).toEqual([
       'has a name and a semver version: name "Broken_Name" must be lower-case letters, digits and dashes',
-      'accepts this tapir\'s plugin API (1.0.0): api "^2" excludes 1.0.0',
+      'accepts this tapir\'s plugin API (1.1.0): api "^2" excludes 1.1.0',
       'package.json#tapir.provides lists exactly what it registers: sources: declares [other], registers [leaky]',
       'sources.leaky: names itself and has a schema that compiles: registered under "leaky" but calls itself "other"',
       'sources.leaky: yields valid items and reads their data: item path "/etc/passwd" must be relative, without "." or ".." segments',

@@ -3,6 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunContext, SourceItem } from '@tapir/sdk';
+import { zstdTransformKind } from '../../core/dist/builtins/zstdTransform.js';
+import { itemEncoderFor } from '../../core/dist/pipeline/itemEncoder.js';
+import { FilesSource } from '../../plugins/files/dist/FilesSource.js';
 import { cli, scratch } from '../helpers/cli.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -86,5 +90,53 @@ describe('the files source: what changes or cannot be stored is reported, not fa
     expect(last?.status).toBe('failed');
     await expect(stat(dest).then((d) => d.isDirectory())).resolves.toBe(true);
     expect(execFileSync('ls', ['-A', dest], { encoding: 'utf8' }).trim()).toBe('');
+  });
+});
+
+describe('the files source: small files encoded on its scan thread', () => {
+  let s: Awaited<ReturnType<typeof scratch>>;
+  beforeAll(async () => {
+    s = await scratch();
+  });
+  afterAll(() => s.dispose());
+
+  const ctx = (): RunContext => {
+    const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as RunContext['log'];
+    return { job: 'test', signal: new AbortController().signal, log, warn: () => {} };
+  };
+
+  it('hands over files up to 256 KiB encoded when tapir offers an item encoder, and reads the rest as before', async () => {
+    const tree = join(s.dir, 'encoded');
+    await mkdir(tree);
+    const small = randomBytes(10_000);
+    const edge = Buffer.alloc(256 * 1024, 'a');
+    const large = randomBytes(256 * 1024 + 1);
+    await writeFile(join(tree, 'empty'), Buffer.alloc(0));
+    await writeFile(join(tree, 'small'), small);
+    await writeFile(join(tree, 'edge'), edge);
+    await writeFile(join(tree, 'large'), large);
+    const zstd = await zstdTransformKind.create({ level: 1 });
+    const encoder = itemEncoderFor('blake3', [zstd])!;
+    const source = new FilesSource({ paths: [tree] });
+    const seen = new Map<string, SourceItem>();
+    for await (const item of source.items(ctx(), { itemEncoder: encoder.spec })) seen.set(item.path, item);
+    const at = (name: string) => seen.get(join(tree, name).slice(1))!;
+    for (const [name, data] of [
+      ['empty', Buffer.alloc(0)],
+      ['small', small],
+      ['edge', edge],
+    ] as const) {
+      const { encoded } = at(name);
+      expect(encoded?.encoder, name).toBe(encoder.id);
+      expect(encoded?.size, name).toBe(data.length);
+      expect(encoded?.hash, name).toBe(execFileSync('b3sum', ['--no-names'], { input: data, encoding: 'utf8' }).trim());
+      expect(Buffer.from(execFileSync('zstd', ['-d', '-c'], { input: encoded!.data })).equals(data), name).toBe(true);
+    }
+    expect(at('large').encoded).toBeUndefined();
+    expect(seen.get(tree.slice(1))?.encoded).toBeUndefined();
+
+    // Without the offer (incremental save sets), nothing is encoded ahead.
+    for await (const item of new FilesSource({ paths: [tree] }).items(ctx())) expect(item.encoded).toBeUndefined();
+    await zstd.close?.();
   });
 });

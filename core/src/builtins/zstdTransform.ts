@@ -41,6 +41,8 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
     inline.setParameters({ compressionLevel: level, checksumFlag: true });
     const transform: Transform = {
       descriptor: { kind: 'zstd', stage: TransformStage.COMPRESS, params: { level }, extension: '.zst' },
+      // Named in dist/ from src/ too: the thread that loads it runs plain Node.
+      threadEncoding: { module: new URL('../../dist/builtins/zstdChunk.js', import.meta.url).href, params: { level } },
       encode(): ChunkPipe {
         return async function* (input) {
           const inFlight: Array<Promise<Buffer>> = [];

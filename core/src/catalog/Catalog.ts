@@ -5,11 +5,11 @@ import Database from 'better-sqlite3';
 // At run time kysely is one bundled module (`#kysely`, scripts/vendor-bundles.mjs): its 262 modules took 74–82 ms to
 // import. Types come from the package: the public API names kysely, not the bundle.
 import { Kysely as KyselyBundled, Migrator, SqliteDialect } from '#kysely';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { TapirError, type Extent } from '@tapir/sdk';
 import type { ManifestItem, SaveSetHeader } from '../format/saveSetFormat.js';
 import { catalogMigrations } from './migrations.js';
-import type { CatalogDatabase, SaveSetTable } from './schema.js';
+import type { CatalogDatabase, ItemTable, SaveSetTable } from './schema.js';
 
 /** A save set as the catalog lists it. */
 export interface SaveSetRecord {
@@ -50,8 +50,6 @@ export interface ParentItem {
   dataSaveSet: string;
 }
 
-const ITEM_BATCH = 500;
-
 /**
  * The catalog: jobs, runs, save sets, items, media and extents, on SQLite (WAL) through Kysely's typed queries.
  *
@@ -60,9 +58,13 @@ const ITEM_BATCH = 500;
  * extents. Queries use only Kysely's portable builder so the same code can run against PostgreSQL.
  */
 export class Catalog {
+  /** The item insert, prepared once (see {@link Catalog.addItems}). */
+  private itemInsert: Database.Statement | undefined;
+
   private constructor(
     readonly db: Kysely<CatalogDatabase>,
     readonly path: string,
+    private readonly sqlite: Database.Database,
   ) {}
 
   /** Opens (creating if needed) the catalog at `path` and applies pending migrations. */
@@ -96,7 +98,7 @@ export class Catalog {
         { cause: error },
       );
     }
-    return new Catalog(db, path);
+    return new Catalog(db, path, sqlite);
   }
 
   async close(): Promise<void> {
@@ -172,23 +174,44 @@ export class Catalog {
   }
 
   /**
-   * Adds item records of a save set (batched, one transaction). `records[i]`, when given, is
-   * `JSON.stringify(items[i])`, already made for the manifest.
+   * Adds item records of a save set, in one transaction. `records[i]`, when given, is `JSON.stringify(items[i])`,
+   * already made for the manifest.
+   *
+   * @remarks
+   * The insert is compiled by Kysely once and prepared by SQLite once, then run per row. 20,000 rows took 140–170
+   * ms of the encoder's thread so, against 340–400 ms as 500-row inserts built and prepared per batch.
    */
   async addItems(saveSetId: string, items: ManifestItem[], records?: string[]): Promise<void> {
     if (items.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      try {
-        await insertItems(trx, saveSetId, items, records);
-      } catch (error) {
-        throw new TapirError(
-          'TAPIR_E_CATALOG',
-          `cannot record items of save set ${saveSetId} in ${this.path}: ${(error as Error).message}`,
-          { saveSet: saveSetId },
-          { cause: error },
-        );
-      }
-    });
+    try {
+      const insert = (this.itemInsert ??= this.prepareItemInsert());
+      this.sqlite.transaction(() => {
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i]!;
+          insert.run(Object.values(itemRow(saveSetId, item, records?.[i] ?? JSON.stringify(item))));
+        }
+      })();
+    } catch (error) {
+      throw new TapirError(
+        'TAPIR_E_CATALOG',
+        `cannot record items of save set ${saveSetId} in ${this.path}: ${(error as Error).message}`,
+        { saveSet: saveSetId },
+        { cause: error },
+      );
+    }
+  }
+
+  private prepareItemInsert(): Database.Statement {
+    const sample = itemRow(
+      's',
+      { path: 'p', type: 'file', size: 1, mtimeNs: 'm', hash: 'h', dataSaveSet: 'd', changeToken: 'c' },
+      'r',
+    );
+    const compiled = this.db.insertInto('items').values(sample).compile();
+    // Rows are bound positionally, in itemRow's key order: the compiled statement must take them in that order.
+    if (JSON.stringify(compiled.parameters) !== JSON.stringify(Object.values(sample)))
+      throw new Error(`the compiled item insert takes its parameters in another order: ${compiled.sql}`);
+    return this.sqlite.prepare(compiled.sql);
   }
 
   /** Marks a save set complete together with its extents, in one transaction. */
@@ -421,30 +444,19 @@ function toRecord(row: Selectable<SaveSetTable> & { job_name: string }): SaveSet
   };
 }
 
-async function insertItems(
-  trx: Transaction<CatalogDatabase>,
-  saveSetId: string,
-  items: ManifestItem[],
-  records: string[] | undefined,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += ITEM_BATCH) {
-    await trx
-      .insertInto('items')
-      .values(
-        items.slice(i, i + ITEM_BATCH).map((item, j) => ({
-          save_set_id: saveSetId,
-          path: item.path,
-          type: item.type,
-          size: item.size ?? null,
-          mtime_ns: item.mtimeNs ?? null,
-          hash: item.hash ?? null,
-          data_save_set_id: item.dataSaveSet ?? null,
-          change_token: item.changeToken ?? null,
-          record: records?.[i + j] ?? JSON.stringify(item),
-        })),
-      )
-      .execute();
-  }
+/** The row of an item: its columns in the order of the compiled insert's parameters. */
+function itemRow(saveSetId: string, item: Partial<ManifestItem>, record: string): Insertable<ItemTable> {
+  return {
+    save_set_id: saveSetId,
+    path: item.path ?? '',
+    type: item.type ?? '',
+    size: item.size ?? null,
+    mtime_ns: item.mtimeNs ?? null,
+    hash: item.hash ?? null,
+    data_save_set_id: item.dataSaveSet ?? null,
+    change_token: item.changeToken ?? null,
+    record,
+  };
 }
 
 function likePattern(glob: string): string {

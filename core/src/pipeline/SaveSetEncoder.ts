@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ChunkPipe, RunWarning, SourceItem, SparseExtent, Transform } from '@tapir/sdk';
+import type { ChunkPipe, EncodedData, RunWarning, SourceItem, SparseExtent, Transform } from '@tapir/sdk';
 import type { ArchiveWriter, MemberFields } from '../format/ArchiveWriter.js';
 import { TypeFlag } from '../format/pax.js';
 import type { ManifestItem, MemberLocation } from '../format/saveSetFormat.js';
@@ -14,6 +14,8 @@ export interface SaveSetEncoderOptions {
   /** Transforms in encode order. */
   transforms: Transform[];
   segmentSize: number;
+  /** The id of the save set's item encoder: items a source encoded with it are stored as they come. */
+  itemEncoder?: string;
   warn(warning: RunWarning): void;
 }
 
@@ -50,7 +52,7 @@ export class SaveSetEncoder {
 
   /** Writes one item's members and returns its manifest line. */
   async encode(item: SourceItem, signal: AbortSignal): Promise<ManifestItem> {
-    const { open: _open, ...meta } = item;
+    const { open: _open, encoded: _encoded, ...meta } = item;
     const record: ManifestItem = { ...meta, dataSaveSet: this.options.saveSetId };
     const base = this.baseFields(item);
     switch (item.type) {
@@ -103,6 +105,10 @@ export class SaveSetEncoder {
     base: MemberFields,
     signal: AbortSignal,
   ): Promise<ManifestItem> {
+    const encoded = item.encoded;
+    if (encoded !== undefined && encoded.encoder === this.options.itemEncoder && !item.sparse) {
+      return this.storeEncoded(item, record, base, encoded);
+    }
     const hash = this.hashing.hasher();
     const data = item.open ? item.open(signal) : emptyStream();
     const sparse = item.sparse;
@@ -128,6 +134,27 @@ export class SaveSetEncoder {
     record.dataSize = digest.bytes;
     record.members = members;
     if (digest.changed) record.changedWhileRead = true;
+    return record;
+  }
+
+  /**
+   * Data the source hashed and encoded with the save set's item encoder: the same members as {@link encodeData}
+   * makes of that data, without hashing or transforming it here.
+   */
+  private async storeEncoded(
+    item: SourceItem,
+    record: ManifestItem,
+    base: MemberFields,
+    encoded: EncodedData,
+  ): Promise<ManifestItem> {
+    const data = toBuffer(encoded.data);
+    record.members =
+      this.options.transforms.length === 0 && item.type === 'file' && item.size === encoded.size
+        ? [{ offset: await this.writer.writeMember({ ...base, size: data.length }, [data]), size: data.length }]
+        : await this.writeSegments(item, base, [data]);
+    this.bytes += encoded.size;
+    record.hash = `${this.options.hash}:${encoded.hash}`;
+    record.dataSize = encoded.size;
     return record;
   }
 
@@ -202,7 +229,7 @@ export class SaveSetEncoder {
   private async writeSegments(
     item: SourceItem,
     base: MemberFields,
-    encoded: AsyncIterable<Uint8Array>,
+    encoded: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<MemberLocation[]> {
     const members: MemberLocation[] = [];
     const ext = this.extension;

@@ -22,6 +22,7 @@ import {
   type SaveSetHeader,
 } from '../format/saveSetFormat.js';
 import type { PluginHost } from '../host/PluginHost.js';
+import { itemEncoderFor } from '../pipeline/itemEncoder.js';
 import { SaveSetEncoder } from '../pipeline/SaveSetEncoder.js';
 import { TAPIR_VERSION } from '../version.js';
 import { abortError, asTapirError, attempt, attributed } from './attribution.js';
@@ -234,11 +235,14 @@ async function backupOne(
       }
       stats.storedBytes += bytes;
     });
+    // Offered on full save sets only: on others most items are unchanged, and encoding them ahead would be waste.
+    const itemEncoder = parent ? undefined : itemEncoderFor(header.hash, transforms);
     encoder = new SaveSetEncoder(archive, {
       saveSetId: header.id,
       hash: header.hash,
       transforms,
       segmentSize: header.segmentSize,
+      ...(itemEncoder ? { itemEncoder: itemEncoder.id } : {}),
       warn: ctx.warn,
     });
     await archive.writeSaveSetHeader(header);
@@ -246,7 +250,7 @@ async function backupOne(
     // Each record is serialised once, for the manifest line and the catalog row alike.
     let batchJson: string[] = [];
     let lastProgress = 0;
-    const items = opened.items(ctx)[Symbol.asyncIterator]();
+    const items = opened.items(ctx, itemEncoder ? { itemEncoder: itemEncoder.spec } : {})[Symbol.asyncIterator]();
     for (;;) {
       const next = await attempt(sourcePlugin, 'source.items', () => items.next());
       if (next.done) break;
@@ -260,7 +264,7 @@ async function backupOne(
         previous.changeToken === item.changeToken &&
         previous.record.type === item.type;
       if (unchanged) {
-        const { open: _open, ...meta } = item;
+        const { open: _open, encoded: _encoded, ...meta } = item;
         record = { ...previous.record, ...meta, dataSaveSet: previous.record.dataSaveSet ?? previous.dataSaveSet };
         if (
           previous.record.type === 'directory' ||

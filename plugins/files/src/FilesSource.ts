@@ -2,7 +2,15 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type RunContext, type Source, type SourceItem, type SparseExtent, TapirError } from '@tapir/sdk';
+import {
+  type ItemEncoderSpec,
+  type ItemsPlan,
+  type RunContext,
+  type Source,
+  type SourceItem,
+  type SparseExtent,
+  TapirError,
+} from '@tapir/sdk';
 import type { ScannedItem, ScanEntry } from './scan.js';
 import type { FromScan, ScanWorkerData, ToScan } from './scanWorker.js';
 import type { FilesSourceOptions } from './schema.js';
@@ -39,14 +47,17 @@ export class FilesSource implements Source {
     this.object = `files:${this.roots.join(',')}`;
   }
 
-  async *items(ctx: RunContext): AsyncGenerator<SourceItem> {
-    const scan = new ScanThread({
-      roots: this.roots,
-      ...(this.options.include ? { include: this.options.include } : {}),
-      ...(this.options.exclude ? { exclude: this.options.exclude } : {}),
-      xattrs: this.options.xattrs !== false,
-      sparse: this.options.sparse !== false,
-    });
+  async *items(ctx: RunContext, plan?: ItemsPlan): AsyncGenerator<SourceItem> {
+    const scan = new ScanThread(
+      {
+        roots: this.roots,
+        ...(this.options.include ? { include: this.options.include } : {}),
+        ...(this.options.exclude ? { exclude: this.options.exclude } : {}),
+        xattrs: this.options.xattrs !== false,
+        sparse: this.options.sparse !== false,
+      },
+      plan?.itemEncoder,
+    );
     try {
       for (;;) {
         const entries = await scan.next();
@@ -72,16 +83,23 @@ export class FilesSource implements Source {
       this.links.set(inode, item.path);
       return item;
     }
-    const { open: _open, size: _size, sparse: _sparse, ...meta } = item;
+    const { open: _open, encoded: _encoded, size: _size, sparse: _sparse, ...meta } = item;
     return { ...meta, type: 'hardlink', linkTarget: first };
   }
 }
 
-/** The source item of a scanned entry: a small file's content as read, a larger file streamed on `open`. */
+/**
+ * The source item of a scanned entry: a small file's content as read or as encoded on the scan thread, a larger file
+ * streamed on `open`.
+ */
 function sourceItem(entry: ScannedItem, ctx: RunContext): { item: SourceItem; inode: string | undefined } {
   const item: SourceItem = entry.item;
-  const { content, before } = entry;
-  if (content !== undefined) {
+  const { content, encoded, before } = entry;
+  if (encoded !== undefined) {
+    item.encoded = encoded;
+    // Read again only if tapir does not take the encoded data, which it always does for its own encoder.
+    item.open = (signal) => readFile(item.path, { mtimeNs: item.mtimeNs!, size: encoded.size }, undefined, signal, ctx);
+  } else if (content !== undefined) {
     const data = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     item.open = async function* () {
       yield data;
@@ -104,10 +122,10 @@ class ScanThread {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(options: ScanWorkerData['options']) {
+  constructor(options: ScanWorkerData['options'], itemEncoder: ItemEncoderSpec | undefined) {
     // From dist/ in both cases: `src/` (tests importing sources) and `dist/` are siblings.
     this.worker = new Worker(new URL('../dist/scanWorker.js', import.meta.url), {
-      workerData: { options, credits: BATCHES_AHEAD } satisfies ScanWorkerData,
+      workerData: { options, credits: BATCHES_AHEAD, ...(itemEncoder ? { itemEncoder } : {}) } satisfies ScanWorkerData,
     });
     this.worker.on('message', (msg: FromScan) => {
       if (msg.op === 'entries') this.batches.push(msg.entries);

@@ -17,7 +17,7 @@ import {
 import { basename } from 'node:path';
 import { getAttributeSync, listAttributesSync } from 'fs-xattr';
 import picomatch from 'picomatch';
-import type { ItemType, RunWarning, SourceItem, SparseExtent } from '@tapir/sdk';
+import type { EncodedData, ItemType, RunWarning, SourceItem, SparseExtent } from '@tapir/sdk';
 import { Accounts } from './accounts.js';
 
 /** Files up to this size are read whole by the scan; larger ones are streamed when the encoder gets to them. */
@@ -37,11 +37,13 @@ export interface ScanOptions {
 /** An item as scanned: plain data that crosses to the encoder's thread, with the content of a small file. */
 export interface ScannedItem {
   kind: 'item';
-  item: Omit<SourceItem, 'open'>;
+  item: Omit<SourceItem, 'open' | 'encoded'>;
   /** `dev:ino` of a file with several names. */
   inode?: string;
   /** The whole content of a file of at most {@link SMALL_FILE} bytes (not sparse), in a buffer of its own. */
   content?: Uint8Array;
+  /** That content hashed and encoded by the save set's item encoder, instead of `content` (see `scanWorker.ts`). */
+  encoded?: EncodedData;
   /** For a file streamed later: `mtimeNs` and size when scanned, to report a change while it is read. */
   before?: { mtimeNs: string; size: number };
 }

@@ -2,8 +2,13 @@
  * The scan thread of the `files` source: runs {@link scan} and posts its entries in batches, with the content of
  * small files transferred, never copied. It posts a batch only while it holds a credit; the source gives one back
  * per batch it has taken, which bounds the memory ahead of the encoder.
+ *
+ * When tapir offers an item encoder (full save sets), small files are hashed and encoded here, where their content
+ * already is: the encoder's thread then only frames their members. For 20,000 files of 10 KB that moves ~0.5 s of
+ * zstd and BLAKE3 off the thread every item passes through (ADR 0015).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { type ItemEncoder, type ItemEncoderSpec, loadItemEncoder } from '@tapir/sdk';
 import { scan, type ScanEntry, type ScanOptions } from './scan.js';
 
 /** Messages from the scan thread. */
@@ -15,13 +20,15 @@ export interface ScanWorkerData {
   options: ScanOptions;
   /** Batches that may be posted before the first credit comes back. */
   credits: number;
+  /** The save set's item encoder, when tapir offers one. */
+  itemEncoder?: ItemEncoderSpec;
 }
 
 /** A batch is posted at this many entries or this many bytes of content, whichever comes first. */
 const BATCH_ENTRIES = 128;
 const BATCH_BYTES = 4 << 20;
 
-const { options, credits: initialCredits } = workerData as ScanWorkerData;
+const { options, credits: initialCredits, itemEncoder } = workerData as ScanWorkerData;
 let credits = initialCredits;
 let creditCame: (() => void) | undefined;
 
@@ -32,6 +39,7 @@ parentPort!.on('message', (msg: ToScan) => {
 });
 
 async function run(): Promise<void> {
+  const encode: ItemEncoder | undefined = itemEncoder ? await loadItemEncoder(itemEncoder) : undefined;
   let entries: ScanEntry[] = [];
   let transfer: ArrayBuffer[] = [];
   let bytes = 0;
@@ -46,9 +54,17 @@ async function run(): Promise<void> {
   };
   for (const entry of scan(options)) {
     entries.push(entry);
-    if (entry.kind === 'item' && entry.content !== undefined && entry.content.byteLength > 0) {
-      transfer.push(entry.content.buffer as ArrayBuffer);
-      bytes += entry.content.byteLength;
+    if (entry.kind === 'item' && entry.content !== undefined) {
+      // A file that changed size while it was read goes as read: the encoder's thread cuts or pads it to its size.
+      if (encode && entry.content.byteLength === entry.item.size) {
+        entry.encoded = encode(entry.content);
+        delete entry.content;
+      }
+      const data = entry.encoded?.data ?? entry.content;
+      if (data !== undefined && data.byteLength > 0 && !transfer.includes(data.buffer as ArrayBuffer)) {
+        transfer.push(data.buffer as ArrayBuffer);
+        bytes += data.byteLength;
+      }
     }
     if (entries.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES || entry.kind === 'error') await post();
   }

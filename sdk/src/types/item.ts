@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import type { EncodedData } from './encoding.js';
 
 /** What kind of object an item is. `stream` is data of unknown length with no file-system meaning (a VM export, a dump). */
 export type ItemType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'stream';
@@ -57,6 +58,12 @@ export interface SourceItem extends ItemMeta {
    * Each chunk must be a buffer of its own: tapir may still hold it, until it is written, after asking for the next.
    */
   open?(signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * The whole data, already hashed and encoded by the save set's item encoder (`ItemsPlan.itemEncoder`) on the
+   * source's own thread. tapir stores it instead of calling `open`, which must still work: tapir calls it when the
+   * encoding is not the save set's own.
+   */
+  encoded?: EncodedData;
 }
 
 /** An item as the catalog and manifest know it after a run. */

@@ -1,14 +1,18 @@
 /** Sources produce items; restore targets consume them. */
 import type { JSONSchema } from './schema.js';
 import type { RunContext } from './context.js';
+import type { ItemsPlan } from './encoding.js';
 import type { ItemMeta, SourceItem } from './item.js';
 
 /** A source opened with its options for one run. */
 export interface Source {
   /** A short, stable description of the object being backed up (e.g. `files:/home`); one save set per object. */
   readonly object: string;
-  /** Yields the object's items in order: a directory before its entries. Must honour `ctx.signal`. */
-  items(ctx: RunContext): AsyncIterable<SourceItem>;
+  /**
+   * Yields the object's items in order: a directory before its entries. Must honour `ctx.signal`. `plan` says what
+   * tapir offers for this save set (since API 1.1; absent before).
+   */
+  items(ctx: RunContext, plan?: ItemsPlan): AsyncIterable<SourceItem>;
   /** Releases whatever `items` held (sessions, snapshots). Called once, after success or failure. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 /** Transforms change member data on the way to the medium and back. */
 import type { JSONSchema } from './schema.js';
+import type { ThreadEncoding } from './encoding.js';
 import type { TransformDescriptor } from './saveSet.js';
 
 /**
@@ -26,6 +27,12 @@ export interface Transform {
   encode(): ChunkPipe;
   /** Releases workers or keys. */
   close?(): Promise<void>;
+  /**
+   * The same encoding as a module any thread can load, for a member's whole data. A transform that has one lets
+   * sources encode small items on their own threads ({@link ItemsPlan}); without it, every item comes through
+   * `encode()`.
+   */
+  readonly threadEncoding?: ThreadEncoding;
 }
 
 /** A kind of transform, as a plugin registers it. */
