@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { pipeline, Readable } from 'node:stream';
 import { type ChunkPipe, type Transform, type TransformKind, TransformStage } from '@tapir/sdk';
 import { Compressor, DecompressStream, Decompressor } from 'zstd-napi';
+import binding from 'zstd-napi/binding.js';
 import { WorkerPool } from './WorkerPool.js';
 
 /** Options of the zstd transform. */
@@ -53,9 +54,8 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
             if (chunk.length < INLINE_BELOW) {
               inFlight.push(Promise.resolve(inline.compress(chunk)));
             } else {
-              pool ??= new WorkerPool(new URL('./zstdWorker.js', import.meta.url), size, { level });
-              // The chunk was hashed before it got here and nothing reads it after: move it, don't copy it.
-              inFlight.push(pool.run(chunk, true));
+              pool ??= new WorkerPool(new URL('./zstdWorker.js', import.meta.url), size, { level }, 2, compressBound);
+              inFlight.push(pool.run(chunk));
             }
             while (inFlight.length >= depth) yield await inFlight.shift()!;
           }
@@ -94,6 +94,10 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
     };
   },
 };
+
+function compressBound(bytes: number): number {
+  return binding.compressBound(bytes);
+}
 
 async function* resume(head: Buffer[], rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
   yield* head;

@@ -50,7 +50,11 @@ export interface RunEnvironment extends RunServices {
   segmentSize?: number;
 }
 
-const CATALOG_BATCH = 2000;
+/**
+ * Item records kept for the catalog before they are inserted. Fewer live records mean fewer survive the young
+ * generation's collections: 20,000 small files took 1.30–1.40 s at 256, 1.37–1.52 s at 2,000.
+ */
+const CATALOG_BATCH = 256;
 const PROGRESS_EVERY_MS = 200;
 
 /**
