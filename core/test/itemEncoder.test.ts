@@ -31,7 +31,8 @@ async function encodeOnThread(spec: ItemEncoderSpec, data: Buffer[]): Promise<En
     `const { parentPort, workerData } = require('node:worker_threads');
      import(workerData.sdk).then(async ({ loadItemEncoder }) => {
        const encode = await loadItemEncoder(workerData.spec);
-       parentPort.postMessage(workerData.data.map((d) => encode(d)));
+       // Each result's data is valid until the next call: copied, as a source does.
+       parentPort.postMessage(workerData.data.map((d) => { const e = encode(d); return { ...e, data: e.data.slice() }; }));
      });`,
     { eval: true, workerData: { sdk, spec, data } },
   );

@@ -12,16 +12,13 @@ export function compressionContext(level: number): InstanceType<typeof binding.C
   return cctx;
 }
 
-/**
- * Compresses into one scratch buffer, then copies the frame out: each result owns its memory, so that it can be
- * moved to another thread.
- */
+/** Compresses into one scratch buffer: each result is a view of it, valid until the next call. */
 export function createChunkEncoder(params: { level: number }): (data: Uint8Array) => Uint8Array {
   const cctx = compressionContext(params.level);
   let scratch = new Uint8Array(0);
   return (data) => {
     const bound = binding.compressBound(data.byteLength);
     if (scratch.byteLength < bound) scratch = new Uint8Array(bound);
-    return scratch.slice(0, cctx.compress2(scratch, data));
+    return scratch.subarray(0, cctx.compress2(scratch, data));
   };
 }

@@ -40,7 +40,10 @@ export interface ScannedItem {
   item: Omit<SourceItem, 'open' | 'encoded'>;
   /** `dev:ino` of a file with several names. */
   inode?: string;
-  /** The whole content of a file of at most {@link SMALL_FILE} bytes (not sparse), in a buffer of its own. */
+  /**
+   * The whole content of a file of at most {@link SMALL_FILE} bytes (not sparse). As {@link scan} yields it, it is
+   * valid until the next entry is taken; the scan thread copies it into the batch it posts.
+   */
   content?: Uint8Array;
   /** That content hashed and encoded by the save set's item encoder, instead of `content` (see `scanWorker.ts`). */
   encoded?: EncodedData;
@@ -193,11 +196,14 @@ function scanItem(
   return scanned;
 }
 
-/** The file read whole, into a buffer of its own (it is transferred to the encoder's thread). */
+/** The buffer small files are read into (one byte more, to see a file that grew). */
+const readBuffer = Buffer.allocUnsafeSlow(SMALL_FILE + 1);
+
+/** The file read whole, into {@link readBuffer}: the caller copies or encodes it before taking the next entry. */
 function readSmallFile(path: string, size: number, warnings: RunWarning[]): Uint8Array {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const buf = Buffer.allocUnsafeSlow(size + 1);
+    const buf = readBuffer.subarray(0, size + 1);
     let got = 0;
     for (;;) {
       const bytesRead = readSync(fd, buf, got, buf.length - got, got);
@@ -206,7 +212,7 @@ function readSmallFile(path: string, size: number, warnings: RunWarning[]): Uint
     }
     if (got !== size)
       warnings.push({ code: 'FILE_CHANGED', item: path.slice(1), message: `${path} changed size while it was read` });
-    return new Uint8Array(buf.buffer, 0, Math.min(got, size));
+    return buf.subarray(0, Math.min(got, size));
   } finally {
     closeSync(fd);
   }

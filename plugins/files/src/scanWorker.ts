@@ -1,6 +1,6 @@
 /**
  * The scan thread of the `files` source: runs {@link scan} and posts its entries in batches, with the content of
- * small files transferred, never copied. It posts a batch only while it holds a credit; the source gives one back
+ * small files in one buffer per batch, transferred. It posts a batch only while it holds a credit; the source gives one back
  * per batch it has taken, which bounds the memory ahead of the encoder.
  *
  * When tapir offers an item encoder (full save sets), small files are hashed and encoded here, where their content
@@ -38,35 +38,71 @@ parentPort!.on('message', (msg: ToScan) => {
   creditCame?.();
 });
 
+/**
+ * The data of one batch, gathered in a staging buffer that is used again, and copied into one buffer of the exact
+ * size when the batch is posted: one buffer crosses per batch, not one per file. 20,000 buffers of their own (two per
+ * file, on each thread) were that many objects for the garbage collectors to find.
+ */
+class BatchData {
+  private staging = Buffer.allocUnsafeSlow(BATCH_BYTES + (1 << 20));
+  private used = 0;
+  private readonly places: Array<{ set(data: Uint8Array): void; offset: number; length: number }> = [];
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  /** Copies `data` in; `set` gets its place in the posted buffer. */
+  add(data: Uint8Array, set: (data: Uint8Array) => void): void {
+    if (this.used + data.byteLength > this.staging.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.staging.length * 2, this.used + data.byteLength));
+      this.staging.copy(bigger, 0, 0, this.used);
+      this.staging = bigger;
+    }
+    this.staging.set(data, this.used);
+    this.places.push({ set, offset: this.used, length: data.byteLength });
+    this.used += data.byteLength;
+  }
+
+  /** The buffer to transfer, with every entry's data pointed into it; empty afterwards. */
+  take(): ArrayBuffer | undefined {
+    if (this.used === 0) return undefined;
+    const arena = new Uint8Array(this.used);
+    arena.set(this.staging.subarray(0, this.used));
+    for (const place of this.places) place.set(arena.subarray(place.offset, place.offset + place.length));
+    this.places.length = 0;
+    this.used = 0;
+    return arena.buffer;
+  }
+}
+
 async function run(): Promise<void> {
   const encode: ItemEncoder | undefined = itemEncoder ? await loadItemEncoder(itemEncoder) : undefined;
   let entries: ScanEntry[] = [];
-  let transfer: ArrayBuffer[] = [];
-  let bytes = 0;
+  const data = new BatchData();
   const post = async (): Promise<void> => {
     while (credits === 0) await new Promise<void>((resolve) => (creditCame = resolve));
     creditCame = undefined;
     credits--;
-    parentPort!.postMessage({ op: 'entries', entries } satisfies FromScan, transfer);
+    const arena = data.take();
+    parentPort!.postMessage({ op: 'entries', entries } satisfies FromScan, arena ? [arena] : []);
     entries = [];
-    transfer = [];
-    bytes = 0;
   };
   for (const entry of scan(options)) {
     entries.push(entry);
-    if (entry.kind === 'item' && entry.content !== undefined) {
+    const content = entry.kind === 'item' ? entry.content : undefined;
+    if (entry.kind === 'item' && content !== undefined) {
       // A file that changed size while it was read goes as read: the encoder's thread cuts or pads it to its size.
-      if (encode && entry.content.byteLength === entry.item.size) {
-        entry.encoded = encode(entry.content);
+      if (encode && content.byteLength === entry.item.size) {
+        const encoded = encode(content);
+        entry.encoded = encoded;
         delete entry.content;
-      }
-      const data = entry.encoded?.data ?? entry.content;
-      if (data !== undefined && data.byteLength > 0 && !transfer.includes(data.buffer as ArrayBuffer)) {
-        transfer.push(data.buffer as ArrayBuffer);
-        bytes += data.byteLength;
+        data.add(encoded.data, (placed) => (encoded.data = placed));
+      } else {
+        data.add(content, (placed) => (entry.content = placed));
       }
     }
-    if (entries.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES || entry.kind === 'error') await post();
+    if (entries.length >= BATCH_ENTRIES || data.bytes >= BATCH_BYTES || entry.kind === 'error') await post();
   }
   if (entries.length > 0) await post();
   parentPort!.postMessage({ op: 'done' } satisfies FromScan);

@@ -16,6 +16,7 @@ export interface ThreadEncoding {
   /**
    * URL of an ES module exporting `createChunkEncoder(params)`, which returns a function from a member's whole data
    * to its encoded bytes. Its result must equal what the transform's `encode()` makes of that data given as one chunk.
+   * The result may be a view of the encoder's own memory, valid until its next call; the input is not kept.
    */
   module: string;
   /** Its argument: structured-clonable, never secrets. */
@@ -42,7 +43,10 @@ export interface EncodedData {
   data: Uint8Array;
 }
 
-/** The function an item encoder module's `createItemEncoder` returns. */
+/**
+ * The function an item encoder module's `createItemEncoder` returns. The `data` of its result may be a view of the
+ * encoder's memory (or of the input), valid until its next call: copy it before encoding the next item.
+ */
 export type ItemEncoder = (data: Uint8Array) => EncodedData;
 
 /** What tapir tells a source about the save set it is about to read. */
