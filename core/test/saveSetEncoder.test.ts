@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { zstdTransformKind } from '../dist/builtins/zstdTransform.js';
 import { ArchiveReader } from '../dist/format/ArchiveReader.js';
 import { ArchiveWriter } from '../dist/format/ArchiveWriter.js';
 import { SaveSetEncoder } from '../dist/pipeline/SaveSetEncoder.js';
@@ -72,4 +74,75 @@ describe('SaveSetEncoder and segment buffers', () => {
     expect(sha256(members.get('vm/small.bin')!)).toBe(sha256(small));
     await encoder.close();
   });
+});
+
+describe('SaveSetEncoder and the buffers sources read into', () => {
+  for (const compressed of [false, true]) {
+    it(`uses chunk memory again only after it was ${compressed ? 'compressed' : 'written'} (${compressed ? 'zstd' : 'no transform'})`, async () => {
+      const archive: Buffer[] = [];
+      // A slow sink that copies late: memory handed out again before its write ended would change the bytes.
+      const writer = new ArchiveWriter(async (list) => {
+        await new Promise((r) => setTimeout(r, 2));
+        archive.push(...list.map((c) => Buffer.from(c)));
+      });
+      const transforms = compressed ? [await zstdTransformKind.create({ level: 1, workers: 2 })] : [];
+      const encoder = new SaveSetEncoder(writer, {
+        saveSetId: 'test',
+        hash: 'sha256',
+        transforms,
+        segmentSize: 4 * MiB,
+        warn: () => {},
+      });
+      const files = [0, 1, 2, 3].map(() => randomBytes(3 * MiB + 4321));
+      const memories = new Set<ArrayBufferLike>();
+      let chunks = 0;
+      for (const [i, data] of files.entries()) {
+        await encoder.encode(
+          {
+            path: `big${i}`,
+            type: 'file',
+            size: data.length,
+            mode: 0o644,
+            async *open(_signal, buffers) {
+              for (let at = 0; at < data.length; at += MiB) {
+                const n = Math.min(MiB, data.length - at);
+                const buf = buffers!.take(n);
+                memories.add(buf.buffer);
+                chunks++;
+                data.copy(buf, 0, at, at + n);
+                yield buf;
+              }
+            },
+          },
+          new AbortController().signal,
+        );
+      }
+      await writer.finish();
+      await encoder.close();
+      for (const t of transforms) await t.close?.();
+
+      const reader = new ArchiveReader(
+        (async function* () {
+          yield* archive;
+        })(),
+      );
+      const members = new Map<string, Buffer[]>();
+      for (let m = await reader.next(); m; m = await reader.next()) {
+        const parts: Buffer[] = [];
+        for await (const part of m.data()) parts.push(part);
+        const name = m.header.name.replace(/(\.\d{6})?\.zst$/, '');
+        members.set(name, [...(members.get(name) ?? []), Buffer.concat(parts)]);
+      }
+      for (const [i, data] of files.entries()) {
+        const stored = Buffer.concat(members.get(`big${i}`)!);
+        const plain = compressed
+          ? execFileSync('zstd', ['-d', '-c', '-q'], { input: stored, maxBuffer: 64 * MiB })
+          : stored;
+        expect(sha256(plain), `big${i}`).toBe(sha256(data));
+      }
+      // 16 chunks went through far fewer buffers.
+      expect(chunks).toBe(16);
+      expect(memories.size).toBeLessThanOrEqual(8);
+    });
+  }
 });

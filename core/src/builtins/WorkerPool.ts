@@ -74,6 +74,8 @@ export class WorkerPool {
   async run(data: Uint8Array): Promise<Buffer> {
     if (this.failure) throw this.failure;
     let slot = this.free.pop();
+    // Every slot busy: copied here, so that the caller's memory is free all the same.
+    if (slot === undefined) data = Buffer.from(data);
     while (slot === undefined) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       if (this.failure) throw this.failure;

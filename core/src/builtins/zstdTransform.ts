@@ -44,6 +44,8 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
       descriptor: { kind: 'zstd', stage: TransformStage.COMPRESS, params: { level }, extension: '.zst' },
       // Named in dist/ from src/ too: the thread that loads it runs plain Node.
       threadEncoding: { module: new URL('../../dist/builtins/zstdChunk.js', import.meta.url).href, params: { level } },
+      // Each chunk is compressed, or copied into a worker's slot, before the next is asked for.
+      releasesInput: true,
       encode(): ChunkPipe {
         return async function* (input) {
           const inFlight: Array<Promise<Buffer>> = [];

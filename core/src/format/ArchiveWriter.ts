@@ -71,8 +71,12 @@ export class ArchiveWriter {
     return at;
   }
 
-  /** Writes member data bytes (after {@link writeHeader}). */
-  async writeData(chunk: Buffer): Promise<void> {
+  /**
+   * Writes member data bytes (after {@link writeHeader}). `release`, if given, is called once the sink calls that
+   * carried them have ended, as for {@link writeMember}.
+   */
+  async writeData(chunk: Buffer, release?: () => void): Promise<void> {
+    if (release) this.releases.push(release);
     await this.push(chunk);
   }
 

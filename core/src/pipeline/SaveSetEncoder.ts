@@ -4,6 +4,7 @@ import type { ArchiveWriter, MemberFields } from '../format/ArchiveWriter.js';
 import { TypeFlag } from '../format/pax.js';
 import type { ManifestItem, MemberLocation } from '../format/saveSetFormat.js';
 import { sparseMapBlock } from '../format/sparse.js';
+import { ChunkPool } from './ChunkPool.js';
 import { type ItemHasher, ItemHashing } from './ItemHashing.js';
 
 /** Options of a {@link SaveSetEncoder}. */
@@ -31,6 +32,8 @@ export class SaveSetEncoder {
   /** Plaintext bytes read from sources. */
   bytes = 0;
   private readonly segments = new SegmentBuffers();
+  /** Buffers sources may read into; given back once a chunk is hashed and encoded, or written. */
+  private readonly chunks = new ChunkPool();
   private readonly hashing: ItemHashing;
 
   constructor(
@@ -110,7 +113,7 @@ export class SaveSetEncoder {
       return this.storeEncoded(item, record, base, encoded);
     }
     const hash = this.hashing.hasher();
-    const data = item.open ? item.open(signal) : emptyStream();
+    const data = item.open ? item.open(signal, this.chunks) : emptyStream();
     const sparse = item.sparse;
     const dataSize = sparse ? sparse.reduce((n, e) => n + e.length, 0) : item.size;
     const digest = { hash, bytes: 0, changed: false };
@@ -119,10 +122,19 @@ export class SaveSetEncoder {
       if (this.options.transforms.length === 0 && dataSize !== undefined && item.type === 'file') {
         members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
       } else {
-        const hashed = tap(data, (chunk) => {
-          digest.bytes += chunk.length;
-          return hash.update(chunk);
-        });
+        // A chunk's memory is used again once the first transform asked for the next chunk, if every transform
+        // is done with its input by then.
+        const release = this.options.transforms.every((t) => t.releasesInput)
+          ? (chunk: Uint8Array) => this.chunks.give(chunk)
+          : undefined;
+        const hashed = tap(
+          data,
+          (chunk) => {
+            digest.bytes += chunk.length;
+            return hash.update(chunk);
+          },
+          release,
+        );
         members = await this.writeSegments(item, base, this.encodePipe()(hashed));
       }
     } catch (error) {
@@ -194,7 +206,7 @@ export class SaveSetEncoder {
       const hashing = digest.hash.update(buf);
       if (hashing) await hashing;
       digest.bytes += buf.length;
-      await this.writer.writeData(buf);
+      await this.writer.writeData(buf, () => this.chunks.give(buf));
     };
     for await (const chunk of data) {
       const buf = toBuffer(chunk);
@@ -303,14 +315,17 @@ class SegmentBuffers {
 
 async function* emptyStream(): AsyncGenerator<Uint8Array> {}
 
+/** `source` with `fn` called on each chunk before it goes on, and `release` once the consumer asked for the next. */
 async function* tap(
   source: AsyncIterable<Uint8Array>,
   fn: (chunk: Uint8Array) => Promise<void> | undefined,
+  release?: (chunk: Uint8Array) => void,
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     const pending = fn(chunk);
     if (pending) await pending;
     yield chunk;
+    release?.(chunk);
   }
 }
 

@@ -279,7 +279,8 @@ async function backupOne(
         }
       } else {
         const open = item.open;
-        if (open) item.open = (signal) => attributed(sourcePlugin, 'source.read', open.call(item, signal));
+        if (open)
+          item.open = (signal, buffers) => attributed(sourcePlugin, 'source.read', open.call(item, signal, buffers));
         record = await encoder.encode(item, ctx.signal);
       }
       stats.items++;

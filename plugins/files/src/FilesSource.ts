@@ -3,6 +3,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
+  type ChunkBuffers,
   type ItemEncoderSpec,
   type ItemsPlan,
   type RunContext,
@@ -98,7 +99,8 @@ function sourceItem(entry: ScannedItem, ctx: RunContext): { item: SourceItem; in
   if (encoded !== undefined) {
     item.encoded = encoded;
     // Read again only if tapir does not take the encoded data, which it always does for its own encoder.
-    item.open = (signal) => readFile(item.path, { mtimeNs: item.mtimeNs!, size: encoded.size }, undefined, signal, ctx);
+    item.open = (signal, buffers) =>
+      readFile(item.path, { mtimeNs: item.mtimeNs!, size: encoded.size }, undefined, signal, ctx, buffers);
   } else if (content !== undefined) {
     const data = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     item.open = async function* () {
@@ -106,7 +108,7 @@ function sourceItem(entry: ScannedItem, ctx: RunContext): { item: SourceItem; in
     };
   } else if (before !== undefined) {
     const { sparse } = item;
-    item.open = (signal) => readFile(item.path, before, sparse, signal, ctx);
+    item.open = (signal, buffers) => readFile(item.path, before, sparse, signal, ctx, buffers);
   }
   return { item, inode: entry.inode };
 }
@@ -188,6 +190,7 @@ async function* readFile(
   sparse: SparseExtent[] | undefined,
   signal: AbortSignal,
   ctx: RunContext,
+  buffers: ChunkBuffers | undefined,
 ): AsyncGenerator<Uint8Array> {
   const full = `/${path}`;
   const handle = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -197,13 +200,13 @@ async function* readFile(
       let pos = region.offset;
       const end = region.offset + region.length;
       // Keep one read in flight while the consumer works on the previous chunk.
-      let pending: Promise<Buffer> | undefined = readChunk(handle, pos, Math.min(CHUNK, end - pos));
+      let pending: Promise<Buffer> | undefined = readChunk(handle, pos, Math.min(CHUNK, end - pos), buffers);
       while (pending) {
         const chunk = await pending;
         pending = undefined;
         if (chunk.length === 0) break;
         pos += chunk.length;
-        if (pos < end) pending = readChunk(handle, pos, Math.min(CHUNK, end - pos));
+        if (pos < end) pending = readChunk(handle, pos, Math.min(CHUNK, end - pos), buffers);
         if (signal.aborted) throw signal.reason;
         yield chunk;
       }
@@ -217,8 +220,13 @@ async function* readFile(
   }
 }
 
-async function readChunk(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+async function readChunk(
+  handle: FileHandle,
+  position: number,
+  length: number,
+  buffers: ChunkBuffers | undefined,
+): Promise<Buffer> {
+  const buf = buffers ? buffers.take(length) : Buffer.allocUnsafe(length);
   const { bytesRead } = await handle.read(buf, 0, length, position);
   return bytesRead === length ? buf : buf.subarray(0, bytesRead);
 }

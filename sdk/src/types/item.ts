@@ -50,14 +50,29 @@ export interface ItemMeta {
   changeToken?: string;
 }
 
+/**
+ * Buffers a source may read chunks into instead of allocating its own (since API 1.1; see {@link SourceItem.open}).
+ *
+ * @remarks
+ * A buffer taken here and yielded by `open`, as itself or as one view of it (a short read), is tapir's from then on:
+ * tapir uses its memory again once it has encoded or written the chunk, and `take` hands it out again. A buffer
+ * taken and not yielded is simply dropped. Allocating a new MiB for every chunk made V8 collect garbage every ~30
+ * MiB of a large file.
+ */
+export interface ChunkBuffers {
+  /** A buffer of exactly `size` bytes, with undefined content. */
+  take(size: number): Buffer;
+}
+
 /** An item as a source yields it: metadata, and a way to read its data when it has any. */
 export interface SourceItem extends ItemMeta {
   /**
    * Opens the item's data. Called at most once, only when the data is needed (never for unchanged items of an
    * incremental run). The iterable must stop early, releasing its resources, when the consumer stops.
    * Each chunk must be a buffer of its own: tapir may still hold it, until it is written, after asking for the next.
+   * `buffers`, when tapir gives it, is where the source may take those buffers from.
    */
-  open?(signal: AbortSignal): AsyncIterable<Uint8Array>;
+  open?(signal: AbortSignal, buffers?: ChunkBuffers): AsyncIterable<Uint8Array>;
   /**
    * The whole data, already hashed and encoded by the save set's item encoder (`ItemsPlan.itemEncoder`) on the
    * source's own thread. tapir stores it instead of calling `open`, which must still work: tapir calls it when the

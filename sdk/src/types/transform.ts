@@ -33,6 +33,11 @@ export interface Transform {
    * `encode()`.
    */
   readonly threadEncoding?: ThreadEncoding;
+  /**
+   * True when `encode()` is done with each input chunk once it asks for the next one (it copies what it keeps).
+   * Only then does tapir use the memory of the chunks it read again (`ChunkBuffers`).
+   */
+  readonly releasesInput?: boolean;
 }
 
 /** A kind of transform, as a plugin registers it. */
