@@ -77,31 +77,48 @@ describe('SaveSetEncoder and segment buffers', () => {
 });
 
 describe('SaveSetEncoder and the buffers sources read into', () => {
-  for (const compressed of [false, true]) {
-    it(`uses chunk memory again only after it was ${compressed ? 'compressed' : 'written'} (${compressed ? 'zstd' : 'no transform'})`, async () => {
+  const cases = [
+    { name: 'a file, no transform', type: 'file' as const, zstd: false, segment: 4 * MiB },
+    {
+      name: 'a stream, no transform, 200 KiB segments',
+      type: 'stream' as const,
+      zstd: false,
+      segment: 200 * KiB,
+      spans: true,
+    },
+    { name: 'a stream, no transform, 1.5 MiB segments', type: 'stream' as const, zstd: false, segment: 1.5 * MiB },
+    { name: 'a file, zstd', type: 'file' as const, zstd: true, segment: 4 * MiB },
+    { name: 'a file, zstd, 200 KiB segments', type: 'file' as const, zstd: true, segment: 200 * KiB },
+    { name: 'a stream, zstd, 1.5 MiB segments', type: 'stream' as const, zstd: true, segment: 1.5 * MiB },
+  ];
+  for (const c of cases) {
+    it(`uses chunk memory again only once it was written or copied (${c.name})`, async () => {
       const archive: Buffer[] = [];
       // A slow sink that copies late: memory handed out again before its write ended would change the bytes.
       const writer = new ArchiveWriter(async (list) => {
         await new Promise((r) => setTimeout(r, 2));
-        archive.push(...list.map((c) => Buffer.from(c)));
+        archive.push(...list.map((b) => Buffer.from(b)));
       });
-      const transforms = compressed ? [await zstdTransformKind.create({ level: 1, workers: 2 })] : [];
+      const transforms = c.zstd ? [await zstdTransformKind.create({ level: 1, workers: 2 })] : [];
       const encoder = new SaveSetEncoder(writer, {
         saveSetId: 'test',
         hash: 'sha256',
         transforms,
-        segmentSize: 4 * MiB,
+        segmentSize: c.segment,
         warn: () => {},
       });
-      const files = [0, 1, 2, 3].map(() => randomBytes(3 * MiB + 4321));
+      // Random and compressible halves: zstd answers both in buffers of its own and in the pool's.
+      const files = [0, 1, 2, 3].map((i) =>
+        i % 2 ? randomBytes(3 * MiB + 4321) : Buffer.from('pool '.repeat(700_000)).subarray(0, 3 * MiB + 99),
+      );
       const memories = new Set<ArrayBufferLike>();
       let chunks = 0;
       for (const [i, data] of files.entries()) {
         await encoder.encode(
           {
             path: `big${i}`,
-            type: 'file',
-            size: data.length,
+            type: c.type,
+            ...(c.type === 'file' ? { size: data.length } : {}),
             mode: 0o644,
             async *open(_signal, buffers) {
               for (let at = 0; at < data.length; at += MiB) {
@@ -130,19 +147,20 @@ describe('SaveSetEncoder and the buffers sources read into', () => {
       for (let m = await reader.next(); m; m = await reader.next()) {
         const parts: Buffer[] = [];
         for await (const part of m.data()) parts.push(part);
-        const name = m.header.name.replace(/(\.\d{6})?\.zst$/, '');
+        const name = m.header.name.replace(/(\.\d{6})?(\.zst)?$/, '');
         members.set(name, [...(members.get(name) ?? []), Buffer.concat(parts)]);
       }
       for (const [i, data] of files.entries()) {
         const stored = Buffer.concat(members.get(`big${i}`)!);
-        const plain = compressed
+        const plain = c.zstd
           ? execFileSync('zstd', ['-d', '-c', '-q'], { input: stored, maxBuffer: 64 * MiB })
           : stored;
         expect(sha256(plain), `big${i}`).toBe(sha256(data));
       }
-      // 16 chunks went through far fewer buffers.
+      // 16 chunks went through far fewer buffers, except where chunks span members: those are not used again.
       expect(chunks).toBe(16);
-      expect(memories.size).toBeLessThanOrEqual(8);
+      if ('spans' in c) expect(memories.size).toBeGreaterThan(8);
+      else expect(memories.size).toBeLessThanOrEqual(8);
     });
   }
 });

@@ -1,3 +1,4 @@
+import type { ChunkBuffers } from '@tapir/sdk';
 import { Worker } from 'node:worker_threads';
 
 /** Messages to a pool worker: a slot's memory (once, and again when it grows), or a job in a slot. */
@@ -20,6 +21,7 @@ interface Slot {
 
 interface Job {
   slot: Slot;
+  into: ChunkBuffers | undefined;
   resolve(data: Buffer): void;
   reject(error: Error): void;
 }
@@ -70,8 +72,11 @@ export class WorkerPool {
     }
   }
 
-  /** The worker's answer for `data`, which is copied and may be used again as soon as this returns. */
-  async run(data: Uint8Array): Promise<Buffer> {
+  /**
+   * The worker's answer for `data`, which is copied and may be used again as soon as this returns. The answer is in a
+   * buffer taken from `into` when given.
+   */
+  async run(data: Uint8Array, into?: ChunkBuffers): Promise<Buffer> {
     if (this.failure) throw this.failure;
     let slot = this.free.pop();
     // Every slot busy: copied here, so that the caller's memory is free all the same.
@@ -85,7 +90,7 @@ export class WorkerPool {
     slot.input.set(data);
     const id = this.nextId++;
     if (this.jobs.size === 0) for (const w of this.workers) w.ref();
-    const answer = new Promise<Buffer>((resolve, reject) => this.jobs.set(id, { slot, resolve, reject }));
+    const answer = new Promise<Buffer>((resolve, reject) => this.jobs.set(id, { slot, into, resolve, reject }));
     this.workers[slot.worker]!.postMessage({
       op: 'run',
       id,
@@ -106,7 +111,7 @@ export class WorkerPool {
     if (job === undefined) return;
     this.jobs.delete(msg.id);
     if (this.jobs.size === 0) for (const w of this.workers) w.unref();
-    const out = Buffer.allocUnsafe(msg.length);
+    const out = job.into ? job.into.take(msg.length) : Buffer.allocUnsafe(msg.length);
     out.set(job.slot.output.subarray(0, msg.length));
     this.free.push(job.slot);
     this.waiting.shift()?.();

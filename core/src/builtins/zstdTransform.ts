@@ -46,7 +46,7 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
       threadEncoding: { module: new URL('../../dist/builtins/zstdChunk.js', import.meta.url).href, params: { level } },
       // Each chunk is compressed, or copied into a worker's slot, before the next is asked for.
       releasesInput: true,
-      encode(): ChunkPipe {
+      encode(buffers): ChunkPipe {
         return async function* (input) {
           const inFlight: Array<Promise<Buffer>> = [];
           const depth = size * 2;
@@ -57,7 +57,7 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
               inFlight.push(Promise.resolve(inline.compress(chunk)));
             } else {
               pool ??= new WorkerPool(new URL('./zstdWorker.js', import.meta.url), size, { level }, 2, compressBound);
-              inFlight.push(pool.run(chunk));
+              inFlight.push(pool.run(chunk, buffers));
             }
             while (inFlight.length >= depth) yield await inFlight.shift()!;
           }

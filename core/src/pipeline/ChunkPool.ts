@@ -1,8 +1,8 @@
 import type { ChunkBuffers } from '@tapir/sdk';
 
 /**
- * The {@link ChunkBuffers} of a save set: buffers of one size (1 MiB) handed to the source and, once tapir is done with
- * the chunks read into them, handed out again.
+ * The {@link ChunkBuffers} of a save set: buffers of one size handed to the source (and to the last transform, for its
+ * output) and, once tapir is done with the chunks in them, handed out again.
  *
  * @remarks
  * A buffer is known by its memory (the ArrayBuffer), so that a view of it (a short read) brings the whole buffer back.
@@ -14,7 +14,8 @@ export class ChunkPool implements ChunkBuffers {
   private readonly lent = new WeakSet<ArrayBuffer>();
 
   constructor(
-    private readonly size = 1 << 20,
+    /** A MiB and the few bytes a zstd frame of an incompressible MiB adds. */
+    private readonly size = (1 << 20) + (64 << 10),
     /** Free buffers kept at most; the rest of those given back are dropped. */
     private readonly keep = 8,
   ) {}

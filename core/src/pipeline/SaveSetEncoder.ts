@@ -124,9 +124,12 @@ export class SaveSetEncoder {
       } else {
         // A chunk's memory is used again once the first transform asked for the next chunk, if every transform
         // is done with its input by then.
-        const release = this.options.transforms.every((t) => t.releasesInput)
-          ? (chunk: Uint8Array) => this.chunks.give(chunk)
-          : undefined;
+        // Without transforms the chunks go on to writeSegments, which releases them itself.
+        const transforms = this.options.transforms;
+        const release =
+          transforms.length > 0 && transforms.every((t) => t.releasesInput)
+            ? (chunk: Uint8Array) => this.chunks.give(chunk)
+            : undefined;
         const hashed = tap(
           data,
           (chunk) => {
@@ -236,7 +239,7 @@ export class SaveSetEncoder {
    * Up to {@link BY_REFERENCE} bytes, a member holds the chunks as they came. Past that, they are copied into a
    * segment buffer that is used again once the destination has written it: chunks kept until a whole segment is
    * written would outlive V8's young generation, and freeing gigabytes of them took a full garbage collection every
-   * few MiB.
+   * few MiB. Chunks from {@link chunks} go back there once copied, or once the member holding them is written.
    */
   private async writeSegments(
     item: SourceItem,
@@ -246,7 +249,10 @@ export class SaveSetEncoder {
     const members: MemberLocation[] = [];
     const ext = this.extension;
     const segmentSize = this.options.segmentSize;
+    const release = (chunk: Uint8Array) => this.chunks.give(chunk);
     let parts: Buffer[] = [];
+    // The chunks `parts` are pieces of: their memory is used again once written, or copied into a segment.
+    let held: Uint8Array[] = [];
     let segment: Buffer | undefined;
     let size = 0;
     const flush = async (final: boolean) => {
@@ -258,38 +264,62 @@ export class SaveSetEncoder {
         const full = segment;
         segment = undefined;
         offset = await this.writer.writeMember(fields, [full.subarray(0, size)], () => this.segments.give(full));
-      } else offset = await this.writer.writeMember(fields, parts);
+      } else {
+        const written = held;
+        held = [];
+        offset = await this.writer.writeMember(fields, parts, () => written.forEach(release));
+      }
       members.push({ offset, size });
       parts = [];
       size = 0;
     };
-    const add = (buf: Buffer) => {
+    /** Adds a piece of a chunk; true when it is kept by reference. */
+    const add = (buf: Buffer): boolean => {
       if (!segment && size + buf.length > BY_REFERENCE) {
         segment = this.segments.take(segmentSize);
         let at = 0;
         for (const part of parts) at += part.copy(segment, at);
         parts = [];
+        held.forEach(release);
+        held = [];
       }
       if (segment) buf.copy(segment, size);
       else parts.push(buf);
       size += buf.length;
+      return !segment;
     };
     for await (const chunk of encoded) {
       let buf = toBuffer(chunk);
+      // A chunk is used again only when every piece of it kept by reference is in one member: released with that
+      // member's write (or when parts are copied into a segment), else at once, since it was copied.
+      let referenced = false;
+      let releasable = true;
       while (size + buf.length >= segmentSize) {
         const take = segmentSize - size;
-        add(buf.subarray(0, take));
+        const kept = add(buf.subarray(0, take));
         buf = buf.subarray(take);
+        if (kept) {
+          referenced = true;
+          // The rest goes into the next member: left to the garbage collector rather than tracked across two.
+          if (buf.length > 0) releasable = false;
+          else held.push(chunk);
+        }
         await flush(false);
       }
-      if (buf.length > 0) add(buf);
+      if (buf.length > 0 && add(buf)) {
+        referenced = true;
+        if (releasable) held.push(chunk);
+      }
+      if (!referenced && releasable) release(chunk);
     }
     if (size > 0 || members.length === 0) await flush(true);
     return members;
   }
 
+  /** The transforms chained; the last one may take its output buffers from {@link chunks}. */
   private encodePipe(): ChunkPipe {
-    const pipes = this.options.transforms.map((t) => t.encode());
+    const last = this.options.transforms.length - 1;
+    const pipes = this.options.transforms.map((t, i) => (i === last ? t.encode(this.chunks) : t.encode()));
     return (input) => pipes.reduce((acc, pipe) => pipe(acc), input);
   }
 }

@@ -1,6 +1,7 @@
 /** Transforms change member data on the way to the medium and back. */
 import type { JSONSchema } from './schema.js';
 import type { ThreadEncoding } from './encoding.js';
+import type { ChunkBuffers } from './item.js';
 import type { TransformDescriptor } from './saveSet.js';
 
 /**
@@ -23,8 +24,11 @@ export type ChunkPipe = (input: AsyncIterable<Uint8Array>) => AsyncIterable<Uint
 export interface Transform {
   /** What restore needs to undo it; recorded in the save-set header. */
   readonly descriptor: TransformDescriptor;
-  /** Encodes one member's data. */
-  encode(): ChunkPipe;
+  /**
+   * Encodes one member's data. `buffers`, given to the last transform of a save set (since API 1.1), is where it may
+   * take the buffers of the chunks it yields: tapir uses them again once it has written or copied them.
+   */
+  encode(buffers?: ChunkBuffers): ChunkPipe;
   /** Releases workers or keys. */
   close?(): Promise<void>;
   /**
@@ -35,7 +39,7 @@ export interface Transform {
   readonly threadEncoding?: ThreadEncoding;
   /**
    * True when `encode()` is done with each input chunk once it asks for the next one (it copies what it keeps).
-   * Only then does tapir use the memory of the chunks it read again (`ChunkBuffers`).
+   * Only then does tapir use the memory of the chunks it read again ({@link ChunkBuffers}).
    */
   readonly releasesInput?: boolean;
 }
