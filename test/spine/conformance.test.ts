@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '@tapir/sdk';
+import { type ChunkBuffers, definePlugin, type TransformKind } from '@tapir/sdk';
 import { checkPlugin } from '@tapir/sdk/testing';
 import disk from '../../plugins/disk/src/index.js';
 import files from '../../plugins/files/src/index.js';
@@ -17,6 +17,8 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
     s = await scratch();
     await mkdir(join(s.dir, 'tree/sub'), { recursive: true });
     await writeFile(join(s.dir, 'tree/sub/a.txt'), 'a');
+    // Past the scan's small-file limit: read through open(), into the kit's ChunkBuffers.
+    await writeFile(join(s.dir, 'tree/sub/large.bin'), Buffer.alloc(3 * 1024 * 1024 + 17, 'L'));
   });
   afterAll(() => s.dispose());
 
@@ -82,6 +84,89 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
     ]);
     expect(await checkPlugin({ name: 'not-a-plugin' })).toEqual([
       { name: 'is a definePlugin() result', ok: false, message: 'the default export is not made by definePlugin()' },
+    ]);
+  });
+  it('holds transforms to what they declare: the zstd transform passes, one that keeps its input or whose thread form differs fails', async () => {
+    const zstd = (await import('../../core/dist/builtins/zstdTransform.js')).zstdTransformKind;
+    const transformPlugin = (name: string, kind: TransformKind) =>
+      definePlugin({
+        name,
+        version: '1.0.0',
+        api: '^1.1',
+        apply(hooks) {
+          hooks.transforms.for(kind.kind).tap(name, () => kind);
+        },
+      });
+    const good = await checkPlugin(transformPlugin('zstd-check', zstd), { transforms: { zstd: { level: 1 } } });
+    expect(failures(good)).toEqual([]);
+    expect(good.map((c) => c.name)).toContain(
+      'transforms.zstd: decodes what it encodes, and keeps to what it declares',
+    );
+
+    // Says it is done with each input chunk once it asks for the next, but batches them by reference.
+    const keeper: TransformKind = {
+      kind: 'keeper',
+      stage: 300,
+      schema: { type: 'object', additionalProperties: false },
+      create: () => ({
+        descriptor: { kind: 'keeper', stage: 300, params: {} },
+        releasesInput: true,
+        encode: () =>
+          async function* (input) {
+            const held: Uint8Array[] = [];
+            for await (const chunk of input) held.push(chunk);
+            yield* held;
+          },
+      }),
+      decoder: () => (input) => input,
+    };
+    // A thread form that is not the same encoding: it compresses at another level.
+    const other: TransformKind = {
+      ...zstd,
+      kind: 'other',
+      create: async (options) => ({
+        ...(await zstd.create({ level: 1, ...options })),
+        threadEncoding: {
+          module: new URL('../../core/dist/builtins/zstdChunk.js', import.meta.url).href,
+          params: { level: 19 },
+        },
+      }),
+    };
+    expect(failures(await checkPlugin(transformPlugin('keeper', keeper), { transforms: { keeper: {} } }))).toEqual([
+      expect.stringContaining('with releasesInput, an input chunk must not be used once the next is asked for'),
+    ]);
+    expect(failures(await checkPlugin(transformPlugin('other', other), { transforms: { other: {} } }))).toEqual([
+      expect.stringContaining('the thread encoding differs from what encode() makes of the data as one chunk'),
+    ]);
+  });
+
+  it('holds sources to ChunkBuffers: a buffer taken once may be yielded once', async () => {
+    const reuser = definePlugin({
+      name: 'reuser',
+      version: '1.0.0',
+      api: '^1.1',
+      apply(hooks) {
+        hooks.sources.for('reuser').tap('reuser', () => ({
+          kind: 'reuser',
+          schema: { type: 'object', additionalProperties: false },
+          create: () => ({
+            object: 'reuser',
+            async *items() {
+              yield {
+                path: 'data',
+                type: 'stream' as const,
+                async *open(_signal: AbortSignal, buffers?: ChunkBuffers) {
+                  const buf = buffers ? buffers.take(1024) : Buffer.alloc(1024);
+                  for (let i = 0; i < 3; i++) yield buf.fill(i);
+                },
+              };
+            },
+          }),
+        }));
+      },
+    });
+    expect(failures(await checkPlugin(reuser, { sources: { reuser: {} } }))).toEqual([
+      expect.stringContaining('data: a buffer taken from ChunkBuffers was yielded twice'),
     ]);
   });
 });

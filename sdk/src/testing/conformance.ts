@@ -7,6 +7,8 @@ import type { TapirHooks } from '../types/hooks.js';
 import type { TapirPlugin } from '../types/plugin.js';
 import type { SourceKind } from '../types/source.js';
 import type { DestinationKind } from '../types/destination.js';
+import type { ChunkBuffers } from '../types/item.js';
+import type { Transform, TransformKind } from '../types/transform.js';
 
 /** The categories of kinds a plugin can provide, as `package.json#tapir.provides` names them. */
 export const KIND_CATEGORIES = ['sources', 'restoreTargets', 'transforms', 'destinations', 'notifiers'] as const;
@@ -27,6 +29,11 @@ export interface ConformanceOptions {
   sources?: Record<string, Record<string, unknown>>;
   /** Options to open each destination kind with; a small save set is then written, read back and compared. */
   destinations?: Record<string, Record<string, unknown>>;
+  /**
+   * Options to create each transform kind with; sample data is then encoded and decoded, and what the transform
+   * declares (`releasesInput`, `threadEncoding`) is held to.
+   */
+  transforms?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -121,8 +128,10 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
           order.set(item.path, order.size);
           if (item.open) {
             let bytes = 0;
-            for await (const chunk of item.open(new AbortController().signal)) {
+            const buffers = new TrackedBuffers();
+            for await (const chunk of item.open(new AbortController().signal, buffers)) {
               assert(chunk instanceof Uint8Array, `${item.path}: data chunks must be Uint8Array`);
+              buffers.yielded(chunk, item.path);
               bytes += chunk.byteLength;
             }
             if (item.type === 'file' && item.size !== undefined && !item.sparse)
@@ -207,6 +216,13 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
       },
     );
   }
+  for (const [key, sample] of Object.entries(options.transforms ?? {})) {
+    const kind = kinds.transforms.get(key) as TransformKind | undefined;
+    await check(`transforms.${key}: decodes what it encodes, and keeps to what it declares`, async () => {
+      assert(kind, `no transform kind "${key}" registered`);
+      await checkTransform(kind, sample);
+    });
+  }
   return checks;
 }
 
@@ -248,6 +264,104 @@ async function registrations(plugin: TapirPlugin): Promise<Record<KindCategory, 
     }
   }
   return out;
+}
+
+/**
+ * {@link ChunkBuffers} that remember what they lent: a taken buffer may be yielded once, as itself or one view of it,
+ * and the kit then overwrites it, as tapir uses it again.
+ */
+class TrackedBuffers implements ChunkBuffers {
+  private readonly lent = new WeakSet<ArrayBufferLike>();
+  private readonly yieldedOnce = new WeakSet<ArrayBufferLike>();
+
+  take(size: number): Buffer {
+    const buffer = Buffer.alloc(size);
+    this.lent.add(buffer.buffer);
+    return buffer;
+  }
+
+  /** Checks a yielded chunk; its memory is overwritten on the next call (the caller is done with it by then). */
+  yielded(chunk: Uint8Array, what: string): void {
+    this.scribble?.();
+    this.scribble = undefined;
+    if (!this.lent.has(chunk.buffer)) return;
+    assert(!this.yieldedOnce.has(chunk.buffer), `${what}: a buffer taken from ChunkBuffers was yielded twice`);
+    this.yieldedOnce.add(chunk.buffer);
+    this.scribble = () => new Uint8Array(chunk.buffer).fill(0xee);
+  }
+
+  private scribble: (() => void) | undefined;
+}
+
+/** Samples of member data as a transform sees them: no chunk, one empty chunk, single chunks, many of uneven sizes. */
+function transformSamples(): Buffer[][] {
+  const text = Buffer.from('tapir conformance: the quick brown fox jumps over the lazy dog\n'.repeat(40_000));
+  const noise = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 2654435761) >>> 24));
+  return [
+    [],
+    [Buffer.alloc(0)],
+    [Buffer.from('x')],
+    [text.subarray(0, 70_000)],
+    [text.subarray(0, 1 << 20), noise.subarray(0, 65_536), text.subarray(5, 200_005), noise],
+  ];
+}
+
+async function collect(pipe: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const chunk of pipe) out.push(Buffer.from(chunk));
+  return Buffer.concat(out);
+}
+
+async function checkTransform(kind: TransformKind, options: Record<string, unknown>): Promise<void> {
+  const transform: Transform = await kind.create(options);
+  try {
+    const decoder = () => kind.decoder(transform.descriptor);
+    for (const [n, chunks] of transformSamples().entries()) {
+      const plain = Buffer.concat(chunks);
+      // Input chunks are fresh copies; with releasesInput they are overwritten as soon as the next one is asked for.
+      const outputs = new TrackedBuffers();
+      const encoded: Buffer[] = [];
+      const input = (async function* () {
+        for (const chunk of chunks) {
+          const copy = Buffer.from(chunk);
+          yield copy;
+          if (transform.releasesInput) copy.fill(0xee);
+        }
+      })();
+      for await (const chunk of transform.encode(outputs)(input)) {
+        outputs.yielded(chunk, `sample ${n}`);
+        encoded.push(Buffer.from(chunk));
+      }
+      const decoded = await collect(
+        decoder()(
+          (async function* () {
+            yield* encoded;
+          })(),
+        ),
+      );
+      assert(
+        decoded.equals(plain),
+        `sample ${n} (${plain.length} bytes in ${chunks.length} chunks) decodes to other bytes` +
+          (transform.releasesInput
+            ? ': with releasesInput, an input chunk must not be used once the next is asked for'
+            : ''),
+      );
+      if (transform.threadEncoding && chunks.length === 1) {
+        const module = (await import(transform.threadEncoding.module)) as {
+          createChunkEncoder?(params: unknown): (data: Uint8Array) => Uint8Array;
+        };
+        assert(typeof module.createChunkEncoder === 'function', 'threadEncoding.module exports no createChunkEncoder');
+        const encode = module.createChunkEncoder(transform.threadEncoding.params);
+        const whole = Buffer.from(encode(Buffer.from(plain)));
+        assert(
+          whole.equals(Buffer.concat(encoded)),
+          `sample ${n}: the thread encoding differs from what encode() makes of the data as one chunk`,
+        );
+      }
+    }
+  } finally {
+    await transform.close?.();
+  }
 }
 
 function context(signal: AbortSignal): RunContext {
