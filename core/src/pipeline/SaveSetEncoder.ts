@@ -123,8 +123,7 @@ export class SaveSetEncoder {
         members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
       } else {
         // A chunk's memory is used again once the first transform asked for the next chunk, if every transform
-        // is done with its input by then.
-        // Without transforms the chunks go on to writeSegments, which releases them itself.
+        // is done with its input by then. Without transforms, chunks go on to writeSegments, which releases them.
         const transforms = this.options.transforms;
         const release =
           transforms.length > 0 && transforms.every((t) => t.releasesInput)

@@ -1,7 +1,7 @@
 /**
  * The scan thread of the `files` source: runs {@link scan} and posts its entries in batches, with the content of
- * small files in one buffer per batch, transferred. It posts a batch only while it holds a credit; the source gives one back
- * per batch it has taken, which bounds the memory ahead of the encoder.
+ * small files in one buffer per batch, transferred. It posts a batch only while it holds a credit; the source gives
+ * one back per batch it has taken, which bounds the memory ahead of the encoder.
  *
  * When tapir offers an item encoder (full save sets), small files are hashed and encoded here, where their content
  * already is: the encoder's thread then only frames their members. For 20,000 files of 10 KB that moves ~0.5 s of
