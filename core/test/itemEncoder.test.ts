@@ -3,10 +3,10 @@ import { Worker } from 'node:worker_threads';
 import type { EncodedData, ItemEncoderSpec, SourceItem, Transform } from '@tapir/sdk';
 import { describe, expect, it } from 'vitest';
 import { zstdTransformKind } from '../dist/builtins/zstdTransform.js';
-import { ArchiveReader } from '../dist/format/ArchiveReader.js';
 import { ArchiveWriter } from '../dist/format/ArchiveWriter.js';
 import { itemEncoderFor } from '../dist/pipeline/itemEncoder.js';
 import { SaveSetEncoder } from '../dist/pipeline/SaveSetEncoder.js';
+import { membersOf } from './members.js';
 
 const KiB = 1 << 10;
 
@@ -62,17 +62,7 @@ async function archiveOf(transforms: Transform[], hash: string, itemEncoder: str
   for (const item of items) records.push(await encoder.encode(item, new AbortController().signal));
   await writer.finish();
   await encoder.close();
-  const reader = new ArchiveReader(
-    (async function* () {
-      yield* out;
-    })(),
-  );
-  const members: Array<[string, string]> = [];
-  for (let m = await reader.next(); m; m = await reader.next()) {
-    const parts: Buffer[] = [];
-    for await (const part of m.data()) parts.push(part);
-    members.push([m.header.name, Buffer.concat(parts).toString('hex')]);
-  }
+  const members = (await membersOf(out)).map((m) => [m.name, m.data.toString('hex')]);
   return { records, members, bytes: encoder.bytes };
 }
 

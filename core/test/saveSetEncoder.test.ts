@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { zstdTransformKind } from '../dist/builtins/zstdTransform.js';
-import { ArchiveReader } from '../dist/format/ArchiveReader.js';
 import { ArchiveWriter } from '../dist/format/ArchiveWriter.js';
 import { SaveSetEncoder } from '../dist/pipeline/SaveSetEncoder.js';
+import { membersOf } from './members.js';
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;
@@ -57,17 +57,7 @@ describe('SaveSetEncoder and segment buffers', () => {
     // Each full segment went to the sink in a call of its own.
     expect(calls).toBeGreaterThanOrEqual(6);
 
-    const reader = new ArchiveReader(
-      (async function* () {
-        yield* archive;
-      })(),
-    );
-    const members = new Map<string, Buffer>();
-    for (let m = await reader.next(); m; m = await reader.next()) {
-      const parts: Buffer[] = [];
-      for await (const part of m.data()) parts.push(part);
-      members.set(m.header.name, Buffer.concat(parts));
-    }
+    const members = new Map((await membersOf(archive)).map((m) => [m.name, m.data]));
     expect([...members.keys()]).toEqual([...[0, 1, 2, 3, 4, 5].map((i) => `vm/disk0.vhd.00000${i}`), 'vm/small.bin']);
     const joined = Buffer.concat([0, 1, 2, 3, 4, 5].map((i) => members.get(`vm/disk0.vhd.00000${i}`)!));
     expect(sha256(joined)).toBe(sha256(big));
@@ -138,17 +128,10 @@ describe('SaveSetEncoder and the buffers sources read into', () => {
       await encoder.close();
       for (const t of transforms) await t.close?.();
 
-      const reader = new ArchiveReader(
-        (async function* () {
-          yield* archive;
-        })(),
-      );
       const members = new Map<string, Buffer[]>();
-      for (let m = await reader.next(); m; m = await reader.next()) {
-        const parts: Buffer[] = [];
-        for await (const part of m.data()) parts.push(part);
-        const name = m.header.name.replace(/(\.\d{6})?(\.zst)?$/, '');
-        members.set(name, [...(members.get(name) ?? []), Buffer.concat(parts)]);
+      for (const m of await membersOf(archive)) {
+        const name = m.name.replace(/(\.\d{6})?(\.zst)?$/, '');
+        members.set(name, [...(members.get(name) ?? []), m.data]);
       }
       for (const [i, data] of files.entries()) {
         const stored = Buffer.concat(members.get(`big${i}`)!);

@@ -56,7 +56,13 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
             if (chunk.length < INLINE_BELOW) {
               inFlight.push(Promise.resolve(inline.compress(chunk)));
             } else {
-              pool ??= new WorkerPool(new URL('./zstdWorker.js', import.meta.url), size, { level }, 2, compressBound);
+              pool ??= new WorkerPool(
+                new URL('./zstdWorker.js', import.meta.url),
+                size,
+                { level },
+                2,
+                binding.compressBound,
+              );
               inFlight.push(pool.run(chunk, buffers));
             }
             while (inFlight.length >= depth) yield await inFlight.shift()!;
@@ -96,10 +102,6 @@ export const zstdTransformKind: TransformKind<ZstdOptions> = {
     };
   },
 };
-
-function compressBound(bytes: number): number {
-  return binding.compressBound(bytes);
-}
 
 async function* resume(head: Buffer[], rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
   yield* head;

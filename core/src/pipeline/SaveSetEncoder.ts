@@ -36,11 +36,20 @@ export class SaveSetEncoder {
   private readonly chunks = new ChunkPool();
   private readonly hashing: ItemHashing;
 
+  /**
+   * Gives a source's chunk back once the first transform asked for the next one, if every transform is done with its
+   * input by then. Without transforms, chunks go on to writeSegments, which releases them.
+   */
+  private readonly releaseInput: ((chunk: Uint8Array) => void) | undefined;
+
   constructor(
     private readonly writer: ArchiveWriter,
     private readonly options: SaveSetEncoderOptions,
   ) {
     this.hashing = new ItemHashing(options.hash);
+    const { transforms } = options;
+    if (transforms.length > 0 && transforms.every((t) => t.releasesInput))
+      this.releaseInput = (chunk) => this.chunks.give(chunk);
   }
 
   /** Stops the thread that hashes large items. */
@@ -122,20 +131,13 @@ export class SaveSetEncoder {
       if (this.options.transforms.length === 0 && dataSize !== undefined && item.type === 'file') {
         members = [await this.writeExact(item, base, data, dataSize, sparse, digest)];
       } else {
-        // A chunk's memory is used again once the first transform asked for the next chunk, if every transform
-        // is done with its input by then. Without transforms, chunks go on to writeSegments, which releases them.
-        const transforms = this.options.transforms;
-        const release =
-          transforms.length > 0 && transforms.every((t) => t.releasesInput)
-            ? (chunk: Uint8Array) => this.chunks.give(chunk)
-            : undefined;
         const hashed = tap(
           data,
           (chunk) => {
             digest.bytes += chunk.length;
             return hash.update(chunk);
           },
-          release,
+          this.releaseInput,
         );
         members = await this.writeSegments(item, base, this.encodePipe()(hashed));
       }
