@@ -6,7 +6,11 @@
  *
  * kysely's ESM build is 262 modules: importing it took 74–82 ms of every CLI start that opens the catalog; the one
  * bundled file takes 12–16 ms. xen-api with its dependencies (lodash, undici, promise-toolbox, …, ~300 CommonJS
- * files) took 96–105 ms, bundled 55–59 ms. See docs/adr/0012-cli-start-up.md.
+ * files) took 96–105 ms, bundled 55–59 ms. ajv, pino and semver, CommonJS packages every backup loads, took 47 ms
+ * together and take 23 ms bundled. See docs/adr/0012-cli-start-up.md.
+ *
+ * A CommonJS package is bundled from `exports`, an ES module entry naming what tapir imports of it: esbuild turns
+ * those names into properties of the package's `module.exports`.
  *
  * Usage: node scripts/vendor-bundles.mjs            write <package>/dist/vendor/*.js (run before `tsc -b`)
  *        node scripts/vendor-bundles.mjs --clean    remove them
@@ -17,9 +21,15 @@ import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const REPO = resolve(import.meta.dirname, '..');
-/** The package that imports the bundle, and the dependency bundled. */
+/** The package that imports the bundle, the dependency bundled, and for CommonJS ones what is imported of it. */
 const BUNDLES = [
   { pkg: 'core', entry: 'kysely' },
+  { pkg: 'core', entry: 'ajv', exports: "export { Ajv } from 'ajv';" },
+  { pkg: 'core', entry: 'pino', exports: "export { pino, destination } from 'pino';" },
+  { pkg: 'core', entry: 'semver', exports: "export { default } from 'semver';" },
+  // Plugin schemas are checked against JSON Schema draft-07 by this validator, made by ajv's standalone code
+  // generation here: ajv compiled the meta-schema on every start, 15–26 ms, to check them itself.
+  { pkg: 'core', entry: 'ajv', out: 'json-schema-draft-07', exports: draft07Validator },
   { pkg: 'plugins/xenserver', entry: 'xen-api' },
 ];
 // CommonJS inside an ES module bundle requires Node's built-in modules through a `require` of its own.
@@ -29,16 +39,19 @@ const BANNER =
 if (process.argv.includes('--clean')) {
   for (const { pkg } of BUNDLES) await rm(join(REPO, pkg, 'dist', 'vendor'), { recursive: true, force: true });
 } else {
-  for (const { pkg, entry } of BUNDLES) {
+  for (const { pkg, entry, out = entry, exports } of BUNDLES) {
     // Resolved as the package resolves it, so the bundle is the version it depends on.
     const require = createRequire(join(REPO, pkg, 'package.json'));
     const root = await packageRoot(dirname(require.resolve(entry)), entry);
     const pjson = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     const esm = pjson.exports?.['.']?.import ?? pjson.module ?? (pjson.main?.endsWith('.mjs') ? pjson.main : undefined);
-    if (typeof esm !== 'string') throw new Error(`${entry} ${pjson.version} has no ESM entry point`);
-    const outfile = join(REPO, pkg, 'dist', 'vendor', `${entry}.js`);
+    if (typeof esm !== 'string' && !exports) throw new Error(`${entry} ${pjson.version} has no ESM entry point`);
+    const outfile = join(REPO, pkg, 'dist', 'vendor', `${out}.js`);
+    const contents = typeof exports === 'function' ? exports(require) : exports;
     const { metafile } = await build({
-      entryPoints: [join(root, esm)],
+      ...(contents
+        ? { stdin: { contents, resolveDir: join(REPO, pkg), sourcefile: `${out}-entry.js` } }
+        : { entryPoints: [join(root, esm)] }),
       metafile: true,
       bundle: true,
       format: 'esm',
@@ -47,12 +60,23 @@ if (process.argv.includes('--clean')) {
       outfile,
       legalComments: 'inline',
       banner: {
-        js: `// ${entry} ${pjson.version} (${pjson.license}), bundled by scripts/vendor-bundles.mjs\n${BANNER}`,
+        js: `// ${out}: ${entry} ${pjson.version} (${pjson.license}), bundled by scripts/vendor-bundles.mjs\n${BANNER}`,
       },
       logLevel: 'warning',
     });
-    await writeFile(outfile.replace(/\.js$/, '.LICENSES.txt'), await licenses(Object.keys(metafile.inputs), entry));
+    await writeFile(outfile.replace(/\.js$/, '.LICENSES.txt'), await licenses(Object.keys(metafile.inputs), out));
   }
+}
+
+/**
+ * The source of a validator for JSON Schema draft-07 (the meta-schema ajv checks schemas against), from the ajv the
+ * package depends on: `export default function (schema): boolean`, with its problems in `.errors` as ajv reports them.
+ */
+function draft07Validator(require) {
+  const { Ajv } = require('ajv');
+  const standalone = require('ajv/dist/standalone').default;
+  const ajv = new Ajv({ code: { source: true, esm: true }, allErrors: true, strict: false });
+  return standalone(ajv, ajv.getSchema('http://json-schema.org/draft-07/schema'));
 }
 
 /** The licence texts of every package whose files went into a bundle, for whoever ships the bundle. */

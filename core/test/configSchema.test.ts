@@ -1,7 +1,8 @@
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import type { JSONSchema } from '@tapir/sdk';
+import { type JSONSchema, TapirError } from '@tapir/sdk';
 import { configSchema, usedKinds } from '../src/config/coreSchema.js';
-import { validateConfig } from '../src/config/loadConfig.js';
+import { checkSchema, validateConfig } from '../src/config/loadConfig.js';
 
 const kinds = {
   sources: new Map<string, JSONSchema>([
@@ -51,5 +52,53 @@ describe('the configuration schema with only the kinds a configuration uses', ()
       path: '/jobs/j/sources/0/kind',
       message: 'no installed plugin provides this kind; known: files, xenserver',
     });
+  });
+});
+
+describe('plugin schemas checked against JSON Schema draft-07', () => {
+  const owner = { plugin: 'nfs', what: 'source kind "nfs"' };
+  const verdict = (schema: unknown): boolean => {
+    try {
+      checkSchema(schema as JSONSchema, owner);
+      return true;
+    } catch (error) {
+      expect(error).toBeInstanceOf(TapirError);
+      return false;
+    }
+  };
+
+  it('judges schemas as ajv does with its own meta-schema', () => {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const schemas: unknown[] = [
+      {},
+      true,
+      { type: 'object', properties: { paths: { type: 'array', items: { type: 'string' }, minItems: 1 } } },
+      { type: ['string', 'null'], pattern: '^a', default: 'a' },
+      { oneOf: [{ const: 1 }, { enum: [2, 3] }], $defs: { x: { type: 'integer' } } },
+      { type: 'strin' },
+      { type: 'object', required: 'paths' },
+      { properties: { a: { minimum: 'one' } } },
+      { items: [1] },
+      { enum: [] },
+      { additionalProperties: 'no' },
+      'object',
+    ];
+    for (const schema of schemas) expect([schema, verdict(schema)]).toEqual([schema, ajv.validateSchema(schema)]);
+  });
+
+  it('names the plugin, the schema and where it is wrong', () => {
+    const schema = { type: 'object', properties: { paths: { type: 'aray' } }, required: 'paths' } as JSONSchema;
+    const error = (() => {
+      try {
+        checkSchema(schema, owner);
+      } catch (caught) {
+        return caught as TapirError;
+      }
+      throw new Error('a broken schema passed');
+    })();
+    expect(error.code).toBe('TAPIR_E_PLUGIN_INVALID');
+    expect(error.message).toMatch(/^plugin nfs: the schema of source kind "nfs" is not a valid JSON Schema: /);
+    expect(error.message).toContain('/required must be array');
+    expect(error.message).toContain('/properties/paths/type must be one of: array, boolean, integer');
   });
 });

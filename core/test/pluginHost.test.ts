@@ -114,3 +114,51 @@ describe('PluginHost with the bundled plugins', () => {
     expect(result.afterUse.some((url) => url.includes('/devices/dist/') || url.includes('SyslogNotifier'))).toBe(false);
   });
 });
+
+describe('PluginHost.prepare: the hint to the source kinds a backup will open', () => {
+  it('gives it once per kind, skips kinds without one or unknown, and logs a hint that throws', async () => {
+    const { PluginHost } = await import('../src/host/PluginHost.js');
+    const { definePlugin } = await import('@tapir/sdk');
+    const calls: string[] = [];
+    const warnings: Array<{ message: string; err: { code: string; message: string } }> = [];
+    const log = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (obj: { err: { code: string } }, message: string) => warnings.push({ ...obj, message } as never),
+    };
+    const kind = (name: string, prepare?: () => void) => ({
+      kind: name,
+      schema: { type: 'object' as const, additionalProperties: false },
+      ...(prepare ? { prepare } : {}),
+      create: () => ({ object: name, async *items() {} }),
+    });
+    const plugin = definePlugin({
+      name: 'hinted',
+      version: '1.0.0',
+      api: '^1.2',
+      apply(hooks) {
+        hooks.sources.for('eager').tap('hinted', () => kind('eager', () => void calls.push('eager')));
+        hooks.sources.for('plain').tap('hinted', () => kind('plain'));
+        hooks.sources.for('broken').tap('hinted', () =>
+          kind('broken', () => {
+            throw new Error('no threads here');
+          }),
+        );
+      },
+    });
+    const host = new PluginHost(log as never);
+    await host.load([], [plugin], {}, '/nonexistent');
+    expect(() => host.prepare(['eager', 'plain', 'eager', 'broken', 'nfs'])).not.toThrow();
+    expect(calls).toEqual(['eager']);
+    expect(warnings).toEqual([
+      {
+        message: 'plugin hinted failed in prepare',
+        err: expect.objectContaining({
+          code: 'TAPIR_E_PLUGIN_FAILED',
+          message: '[hinted] sources.broken.prepare: no threads here',
+        }),
+      },
+    ]);
+  });
+});

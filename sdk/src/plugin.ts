@@ -1,7 +1,7 @@
 import type { PluginDefinition, TapirPlugin } from './types/plugin.js';
 
 /** The plugin API version this SDK implements. Plugins declare a semver range that must include it. */
-export const TAPIR_API_VERSION = '1.1.0';
+export const TAPIR_API_VERSION = '1.2.0';
 
 /**
  * Declares a tapir plugin. Export the result as the default export of the module named in

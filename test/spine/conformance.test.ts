@@ -29,6 +29,7 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
     });
     expect(failures(filesChecks)).toEqual([]);
     expect(filesChecks.map((c) => c.name)).toContain('sources.files: stops when the run is cancelled');
+    expect(filesChecks.map((c) => c.name)).toContain('sources.files: prepare() is a hint that returns at once');
     const diskChecks = await checkPlugin(disk, {
       manifest: await manifest('plugins/disk'),
       destinations: { disk: { path: join(s.dir, 'dest') } },
@@ -77,7 +78,7 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
     );
     expect(messages).toEqual([
       'has a name and a semver version: name "Broken_Name" must be lower-case letters, digits and dashes',
-      'accepts this tapir\'s plugin API (1.1.0): api "^2" excludes 1.1.0',
+      'accepts this tapir\'s plugin API (1.2.0): api "^2" excludes 1.2.0',
       'package.json#tapir.provides lists exactly what it registers: sources: declares [other], registers [leaky]',
       'sources.leaky: names itself and has a schema that compiles: registered under "leaky" but calls itself "other"',
       'sources.leaky: yields valid items and reads their data: item path "/etc/passwd" must be relative, without "." or ".." segments',
@@ -167,6 +168,31 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
     });
     expect(failures(await checkPlugin(reuser, { sources: { reuser: {} } }))).toEqual([
       expect.stringContaining('data: a buffer taken from ChunkBuffers was yielded twice'),
+    ]);
+  });
+
+  it('holds prepare() to a hint: one that waits for its work fails', async () => {
+    const waiter = definePlugin({
+      name: 'waiter',
+      version: '1.0.0',
+      api: '^1.2',
+      apply(hooks) {
+        hooks.sources.for('waiter').tap('waiter', () => ({
+          kind: 'waiter',
+          schema: { type: 'object', additionalProperties: false },
+          // Declared as a hint, but a promise to wait for.
+          prepare: (async () => {}) as unknown as () => void,
+          create: () => ({
+            object: 'waiter',
+            async *items() {
+              yield { path: 'a', type: 'directory' as const };
+            },
+          }),
+        }));
+      },
+    });
+    expect(failures(await checkPlugin(waiter, { sources: { waiter: {} } }))).toEqual([
+      'sources.waiter: prepare() is a hint that returns at once: prepare() must return nothing (start its work without waiting for it)',
     ]);
   });
 });

@@ -1,12 +1,14 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunContext, SourceItem } from '@tapir/sdk';
+import { createTapirHooks, type RunContext, type SourceItem, type SourceKind } from '@tapir/sdk';
 import { zstdTransformKind } from '../../core/dist/builtins/zstdTransform.js';
 import { itemEncoderFor } from '../../core/dist/pipeline/itemEncoder.js';
 import { FilesSource } from '../../plugins/files/dist/FilesSource.js';
+import files from '../../plugins/files/dist/plugin.js';
+import { spareScanThread } from '../../plugins/files/dist/scanThreads.js';
 import { cli, scratch } from '../helpers/cli.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -138,5 +140,70 @@ describe('the files source: small files encoded on its scan thread', () => {
     // Without the offer (incremental save sets), nothing is encoded ahead.
     for await (const item of new FilesSource({ paths: [tree] }).items(ctx())) expect(item.encoded).toBeUndefined();
     await zstd.close?.();
+  });
+});
+
+describe('the files source: a scan thread started ahead (the prepare hint)', () => {
+  let s: Awaited<ReturnType<typeof scratch>>;
+  beforeAll(async () => {
+    s = await scratch();
+  });
+  afterAll(() => s.dispose());
+
+  const ctx = (): RunContext => {
+    const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as RunContext['log'];
+    return { job: 'test', signal: new AbortController().signal, log, warn: () => {} };
+  };
+  const listing = async (source: FilesSource) => {
+    const out: string[] = [];
+    for await (const item of source.items(ctx())) {
+      let data = Buffer.alloc(0);
+      if (item.open)
+        for await (const chunk of item.open(new AbortController().signal)) data = Buffer.concat([data, chunk]);
+      out.push(`${item.path} ${item.type} ${item.size ?? '-'} ${sha(data)}`);
+    }
+    return out;
+  };
+
+  it('is taken by the next source, which yields what a source with its own thread yields; one that died is replaced', async () => {
+    const tree = join(s.dir, 'tree');
+    await mkdir(join(tree, 'sub'), { recursive: true });
+    await writeFile(join(tree, 'a.txt'), 'alpha');
+    await writeFile(join(tree, 'sub/b.bin'), randomBytes(300_000));
+    const own = await listing(new FilesSource({ paths: [tree] }));
+    expect(own.length).toBe(4 + tree.split('/').length - 2);
+
+    // Through the plugin, as tapir gives the hint: the kind's prepare() starts one thread, a second call no other.
+    const hooks = createTapirHooks();
+    await files.apply(hooks, { config: {}, log: ctx().log, home: s.home });
+    const kind = hooks.sources.for('files').call() as SourceKind;
+    kind.prepare!();
+    const spare = spareScanThread();
+    expect(spare).toBeDefined();
+    kind.prepare!();
+    expect(spareScanThread()).toBe(spare);
+    expect(await listing(new FilesSource({ paths: [tree] }))).toEqual(own);
+    expect(spareScanThread()).toBeUndefined();
+
+    // A spare whose thread ended before a source came is dropped, and the source starts its own.
+    kind.prepare!();
+    await spareScanThread()!.terminate();
+    await new Promise((r) => setImmediate(r));
+    expect(spareScanThread()).toBeUndefined();
+    expect(await listing(new FilesSource({ paths: [tree] }))).toEqual(own);
+  });
+
+  it('does not keep a process alive that never backs up', async () => {
+    // The spare is started and waits: the process ends all the same, with the thread still there.
+    const script = join(s.dir, 'prepare-only.mjs');
+    await writeFile(
+      script,
+      `import { prepareScanThread, spareScanThread } from ${JSON.stringify(join(process.cwd(), 'plugins/files/dist/scanThreads.js'))};
+prepareScanThread();
+process.on('exit', () => console.log(spareScanThread() ? 'spare waiting' : 'no spare'));`,
+    );
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.signal).toBeNull();
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, 'spare waiting', '']);
   });
 });

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBigTree, partialGrown } from '../helpers/bigTree.js';
@@ -24,10 +24,17 @@ describe('an interrupted backup never leaves a save set marked complete', () => 
   afterAll(() => s.dispose());
 
   it('kill -9 midway: nothing complete, verify passes for what is, the next backup works and cleans up', async () => {
-    const child = startCli(['backup', big, '--to', dest, '--compression', 'none', '--json'], { home: s.home });
+    // A temporary directory of its own, to see that the killed process left nothing there.
+    const tmp = join(s.dir, 'tmp');
+    await mkdir(tmp);
+    const child = startCli(['backup', big, '--to', dest, '--compression', 'none', '--json'], {
+      home: s.home,
+      env: { TMPDIR: tmp },
+    });
     const partial = await partialGrown(dest, 32 << 20);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
+    expect(await readdir(tmp)).toEqual([]);
 
     const listed = await cli(['catalog', 'save-sets', '--json'], { home: s.home });
     const statuses = Object.fromEntries(

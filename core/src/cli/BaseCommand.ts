@@ -69,8 +69,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return resolveHome(this.flags.home);
   }
 
-  /** Loads plugins, configuration and catalog; closed automatically when the command ends. */
-  protected async environment(requireConfig = false): Promise<Environment> {
+  /**
+   * Loads plugins, configuration and catalog; closed automatically when the command ends. A command about to back up
+   * names the source kinds it will open (`sourceKinds`), to give them their `prepare` hint early.
+   */
+  protected async environment(requireConfig = false, sourceKinds?: (raw: unknown) => string[]): Promise<Environment> {
     this.env ??= await openEnvironment({
       home: this.home,
       configFile: resolveConfigFile(this.home, this.flags.config),
@@ -78,6 +81,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       requireConfig,
       licenseKeys: (this.config.pjson as { tapir?: { licenseKeys?: Record<string, string> } }).tapir?.licenseKeys ?? {},
       ...(this.flags['log-level'] ? { logLevel: this.flags['log-level'] } : {}),
+      ...(sourceKinds ? { sourceKinds } : {}),
     });
     return this.env;
   }

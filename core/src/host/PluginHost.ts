@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tapable hooks and kind registries are heterogeneous: their argument and option types differ per kind. */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import semver from 'semver';
+import semver from '#semver';
 import type { Hook, HookMap, SyncBailHook } from 'tapable';
 import {
   createTapirHooks,
@@ -164,6 +164,23 @@ export class PluginHost {
       if (value !== undefined) return { value: value as KindOf<C>, plugin: tap.plugin ?? tap.name };
     }
     return undefined;
+  }
+
+  /**
+   * Gives the `prepare` hint (API 1.2) to the source kinds a backup is about to open. Unknown kinds are skipped
+   * (validation names them); a hint that throws is logged with its plugin's name and otherwise ignored.
+   */
+  prepare(sourceKinds: Iterable<string>): void {
+    for (const kind of new Set(sourceKinds)) {
+      const found = this.find('sources', kind);
+      if (!found?.value.prepare) continue;
+      try {
+        found.value.prepare();
+      } catch (error) {
+        const failure = pluginError(found.plugin, `sources.${kind}.prepare`, error);
+        this.log.warn({ err: failure.toJSON() }, `plugin ${found.plugin} failed in prepare`);
+      }
+    }
   }
 
   /** Like {@link find}, but throws TAPIR_E_PLUGIN_NOT_FOUND naming the known kinds. */

@@ -8,18 +8,22 @@ const FLUSH_AT = 1 << 20;
 /**
  * Collects manifest lines during a run in a temporary file, so memory does not grow with the number of items, and
  * reads them back as segments for the manifest members at the end of the archive.
+ *
+ * The file has no name once it is open: its directory is removed at once, so the system frees it when the process
+ * ends, however it ends (a `kill -9` used to leave a `tapir-manifest-*` directory in the temporary directory).
  */
 export class ManifestSpool {
   private pending: string[] = [];
   private pendingBytes = 0;
-  private constructor(
-    private readonly dir: string,
-    private readonly handle: FileHandle,
-  ) {}
+  private constructor(private readonly handle: FileHandle) {}
 
   static async create(): Promise<ManifestSpool> {
     const dir = await mkdtemp(join(tmpdir(), 'tapir-manifest-'));
-    return new ManifestSpool(dir, await open(join(dir, 'manifest.jsonl'), 'w+'));
+    try {
+      return new ManifestSpool(await open(join(dir, 'manifest.jsonl'), 'w+'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** Adds an item's manifest line; `json` is `JSON.stringify(item)` when the caller has it already. */
@@ -67,7 +71,6 @@ export class ManifestSpool {
 
   async dispose(): Promise<void> {
     await this.handle.close().catch(() => {});
-    await rm(this.dir, { recursive: true, force: true });
   }
 
   private async flush(): Promise<void> {

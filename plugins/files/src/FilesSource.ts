@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   type ChunkBuffers,
   type ItemEncoderSpec,
@@ -13,7 +13,8 @@ import {
   TapirError,
 } from '@tapir/sdk';
 import type { ScannedItem, ScanEntry } from './scan.js';
-import type { FromScan, ScanWorkerData, ToScan } from './scanWorker.js';
+import type { FromScan, ScanWork, ToScan } from './scanWorker.js';
+import { takeScanThread } from './scanThreads.js';
 import type { FilesSourceOptions } from './schema.js';
 
 const CHUNK = 1 << 20;
@@ -124,11 +125,10 @@ class ScanThread {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(options: ScanWorkerData['options'], itemEncoder: ItemEncoderSpec | undefined) {
-    // From dist/ in both cases: `src/` (tests importing sources) and `dist/` are siblings.
-    this.worker = new Worker(new URL('../dist/scanWorker.js', import.meta.url), {
-      workerData: { options, credits: BATCHES_AHEAD, ...(itemEncoder ? { itemEncoder } : {}) } satisfies ScanWorkerData,
-    });
+  constructor(options: ScanWork['options'], itemEncoder: ItemEncoderSpec | undefined) {
+    this.worker = takeScanThread();
+    const work: ScanWork = { options, credits: BATCHES_AHEAD, ...(itemEncoder ? { itemEncoder } : {}) };
+    this.worker.postMessage({ op: 'start', work } satisfies ToScan);
     this.worker.on('message', (msg: FromScan) => {
       if (msg.op === 'entries') this.batches.push(msg.entries);
       else if (msg.op === 'done') this.done = true;

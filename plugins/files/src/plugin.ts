@@ -4,12 +4,15 @@
  * files never loads them (docs/adr/0012-cli-start-up.md).
  */
 import { definePlugin, type RestoreTargetKind, type SourceKind } from '@tapir/sdk';
+import { prepareScanThread } from './scanThreads.js';
 import { type FilesRestoreOptions, type FilesSourceOptions, restoreSchema, sourceSchema } from './schema.js';
 
 const filesSource: SourceKind<FilesSourceOptions> = {
   kind: 'files',
   schema: sourceSchema,
   create: async (options) => new (await import('./FilesSource.js')).FilesSource(options),
+  // The scan thread starts while tapir validates the configuration and opens the catalog.
+  prepare: prepareScanThread,
 };
 
 const filesRestoreTarget: RestoreTargetKind<FilesRestoreOptions> = {

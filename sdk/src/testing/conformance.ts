@@ -117,6 +117,15 @@ export async function checkPlugin(plugin: unknown, options: ConformanceOptions =
   }
   for (const [key, sample] of Object.entries(options.sources ?? {})) {
     const kind = kinds.sources.get(key) as SourceKind | undefined;
+    if (kind?.prepare) {
+      await check(`sources.${key}: prepare() is a hint that returns at once`, () => {
+        // As tapir gives it: before create(), and once per backup a process runs (here twice).
+        for (let i = 0; i < 2; i++) {
+          const result: unknown = kind.prepare!();
+          assert(result === undefined, 'prepare() must return nothing (start its work without waiting for it)');
+        }
+      });
+    }
     await check(`sources.${key}: yields valid items and reads their data`, async () => {
       assert(kind, `no source kind "${key}" registered`);
       const source = await kind.create(sample, context(new AbortController().signal));

@@ -30,6 +30,13 @@ export interface SourceKind<O = Record<string, unknown>> {
   /** Opens the source for a run. */
   create(options: O, ctx: RunContext): Source | Promise<Source>;
   /**
+   * A hint (since API 1.2): a backup will open this kind soon. tapir gives it as soon as it knows, before it validates
+   * the configuration and opens the catalog, so that what takes long to start (a thread, a connection) starts while
+   * tapir does. It gets no options; it must not read data, throw, or keep the process alive, and what it started and
+   * no `create` took up must end by itself.
+   */
+  prepare?(): void;
+  /**
    * Splits one configured source into several, each opened by {@link SourceKind.create} and stored as its own save
    * set — e.g. `vms: [a, b]` into one source per VM. Called once per run, before anything is written.
    */

@@ -21,7 +21,7 @@ export default class JobRun extends BaseCommand<typeof JobRun> {
   };
 
   async run() {
-    const env = await this.environment(true);
+    const env = await this.environment(true, (raw) => sourceKindsOf(raw, this.args.name));
     const job = env.config.jobs[this.args.name];
     if (!job) {
       const known = Object.keys(env.config.jobs).join(', ') || '(none)';
@@ -52,4 +52,11 @@ export default class JobRun extends BaseCommand<typeof JobRun> {
     this.log(describeRun(end, (Date.now() - started) / 1000));
     return end;
   }
+}
+
+/** The source kinds a job names in a configuration as read (anything else is left to validation). */
+function sourceKindsOf(raw: unknown, name: string): string[] {
+  const sources = (raw as { jobs?: Record<string, { sources?: unknown }> } | null)?.jobs?.[name]?.sources;
+  if (!Array.isArray(sources)) return [];
+  return sources.map((s) => (s as { kind?: unknown } | null)?.kind).filter((k): k is string => typeof k === 'string');
 }
