@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { type JSONSchema, TapirError } from '@tapir/sdk';
-import { configSchema, usedKinds } from '../src/config/coreSchema.js';
+import { configSchema, configUse, usedKinds } from '../src/config/coreSchema.js';
 import { checkSchema, validateConfig } from '../src/config/loadConfig.js';
 
 const kinds = {
@@ -15,19 +15,29 @@ const kinds = {
   restoreTargets: new Map<string, JSONSchema>(),
   transforms: new Map<string, JSONSchema>(),
   notifiers: new Map<string, JSONSchema>(),
-  plugins: new Map<string, JSONSchema | undefined>(),
+  plugins: new Map<string, JSONSchema | undefined>([
+    [
+      'syslog',
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: { host: { type: 'string' }, port: { type: 'integer', default: 514 } },
+      },
+    ],
+    ['files', undefined],
+  ]),
 };
 
 /** The outcome of validating `raw` against a schema: the config with defaults, or the problems. */
 function outcome(raw: unknown, pruned: boolean): unknown {
   try {
-    return validateConfig(raw, configSchema(kinds, pruned ? usedKinds(raw) : undefined), 'tapir.yaml');
+    return validateConfig(raw, configSchema(kinds, pruned ? configUse(raw) : undefined), 'tapir.yaml');
   } catch (error) {
     return (error as { context?: { problems?: unknown } }).context?.problems;
   }
 }
 
-describe('the configuration schema with only the kinds a configuration uses', () => {
+describe('the configuration schema with only the kinds, plugin settings and devices a configuration uses', () => {
   it('finds every kind named anywhere', () => {
     expect([
       ...usedKinds({
@@ -45,9 +55,21 @@ describe('the configuration schema with only the kinds a configuration uses', ()
       { version: 1, jobs: { j: { sources: [{ kind: 'files' }], destination: { kind: 'disk', path: '/b' } } } },
       { version: 1, jobs: { j: { sources: [{ kind: 'nfs', paths: [] }], destination: { kind: 'disk' } } } },
       { version: 1, jobs: { j: { sources: [{ kind: 'xenserver', url: 3 }], destination: 'missing' } } },
+      // Plugin settings: defaults applied, unknown settings and unknown plugins refused.
+      { version: 1, plugins: { syslog: { host: 'log' } } },
+      { version: 1, plugins: { syslog: { hots: 'log' }, files: {}, nfs: {} } },
+      // Devices checked when named.
+      { version: 1, devices: { lib: { kind: 'iscsi-changer', url: 'iscsi://127.0.0.1/iqn.x/1', lun: -1 } } },
+      { version: 1, devices: { lib: { kind: 'iscsi-tape', url: 'iscsi://127.0.0.1/iqn.x' } } },
     ];
     for (const raw of configs) expect(outcome(raw, true)).toEqual(outcome(raw, false));
     expect(outcome(configs[2], true)).toEqual([{ path: '/jobs/j/sources/0', message: 'missing setting "paths"' }]);
+    expect(outcome(configs[5], true)).toMatchObject({ plugins: { syslog: { host: 'log', port: 514 } } });
+    expect(outcome(configs[6], true)).toEqual([
+      { path: '/plugins', message: 'unknown setting "nfs"' },
+      { path: '/plugins/syslog', message: 'unknown setting "hots"' },
+    ]);
+    expect(outcome(configs[7], true)).toEqual([{ path: '/devices/lib/lun', message: 'must be >= 0' }]);
     expect(outcome(configs[3], true)).toContainEqual({
       path: '/jobs/j/sources/0/kind',
       message: 'no installed plugin provides this kind; known: files, xenserver',

@@ -4,7 +4,7 @@ import type { Config } from '@oclif/core';
 import type { JSONSchema } from '@tapir/sdk';
 import type { Catalog } from '../catalog/Catalog.js';
 import { Catalog as CatalogImpl } from '../catalog/Catalog.js';
-import { configSchema, usedKinds } from '../config/coreSchema.js';
+import { configSchema, configUse } from '../config/coreSchema.js';
 import { checkSchema, readConfigFile, validateConfig } from '../config/loadConfig.js';
 import type { TapirConfig } from '../config/types.js';
 import { PluginHost, type PluginPackage } from '../host/PluginHost.js';
@@ -68,7 +68,7 @@ export async function openEnvironment(args: {
   >;
   await host.load(args.packages, [corePlugin], settings, args.home);
   if (args.sourceKinds) host.prepare(args.sourceKinds(raw));
-  const used = usedKinds(raw);
+  const use = configUse(raw);
   const kinds = {
     sources: host.schemas('sources'),
     destinations: host.schemas('destinations'),
@@ -79,14 +79,14 @@ export async function openEnvironment(args: {
   // The schemas that go into the configuration's, checked first, so that a plugin's broken schema is named as such.
   for (const [category, schemas] of Object.entries(kinds) as Array<[keyof typeof kinds, Map<string, JSONSchema>]>) {
     for (const [kind, schema] of schemas) {
-      if (!used.has(kind)) continue;
+      if (!use.kinds.has(kind)) continue;
       const what = `${category.replace(/s$/, '').replace(/T/, ' t')} kind "${kind}"`;
       checkSchema(schema, { plugin: host.find(category, kind)!.plugin, what });
     }
   }
   for (const plugin of host.plugins)
     if (plugin.configSchema) checkSchema(plugin.configSchema, { plugin: plugin.name, what: 'its settings' });
-  const schema = configSchema({ ...kinds, plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])) }, used);
+  const schema = configSchema({ ...kinds, plugins: new Map(host.plugins.map((p) => [p.name, p.configSchema])) }, use);
   const config = validateConfig(raw, schema, args.configFile);
   const catalog = await CatalogImpl.open(config.catalog.path ?? join(args.home, 'catalog.db'));
   const licenses = new LicenseStore(args.home, args.licenseKeys ?? {});
