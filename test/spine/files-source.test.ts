@@ -13,6 +13,12 @@ import { cli, scratch } from '../helpers/cli.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** A run context for sources opened directly; warnings and logs go nowhere. */
+const ctx = (): RunContext => {
+  const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as RunContext['log'];
+  return { job: 'test', signal: new AbortController().signal, log, warn: () => {} };
+};
+
 describe('the files source: what changes or cannot be stored is reported, not fatal', () => {
   let s: Awaited<ReturnType<typeof scratch>>;
   beforeAll(async () => {
@@ -102,11 +108,6 @@ describe('the files source: small files encoded on its scan thread', () => {
   });
   afterAll(() => s.dispose());
 
-  const ctx = (): RunContext => {
-    const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as RunContext['log'];
-    return { job: 'test', signal: new AbortController().signal, log, warn: () => {} };
-  };
-
   it('hands over files up to 256 KiB encoded when tapir offers an item encoder, and reads the rest as before', async () => {
     const tree = join(s.dir, 'encoded');
     await mkdir(tree);
@@ -150,10 +151,6 @@ describe('the files source: a scan thread started ahead (the prepare hint)', () 
   });
   afterAll(() => s.dispose());
 
-  const ctx = (): RunContext => {
-    const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as RunContext['log'];
-    return { job: 'test', signal: new AbortController().signal, log, warn: () => {} };
-  };
   const listing = async (source: FilesSource) => {
     const out: string[] = [];
     for await (const item of source.items(ctx())) {
