@@ -108,6 +108,10 @@ describe('plugin schemas checked against JSON Schema draft-07', () => {
     for (const schema of schemas) expect([schema, verdict(schema)]).toEqual([schema, ajv.validateSchema(schema)]);
   });
 
+  it("holds tapir's own configuration schema to it too (ajv no longer checks schemas when it compiles them)", () => {
+    expect(() => checkSchema(configSchema(kinds), { plugin: 'tapir', what: 'the configuration' })).not.toThrow();
+  });
+
   it('names the plugin, the schema and where it is wrong', () => {
     const schema = { type: 'object', properties: { paths: { type: 'aray' } }, required: 'paths' } as JSONSchema;
     const error = (() => {
