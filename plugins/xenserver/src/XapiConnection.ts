@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { type ErrorCode, TapirError } from '@tapir/sdk';
+import { type ChunkBuffers, type ErrorCode, TapirError } from '@tapir/sdk';
 // At run time xen-api is one bundled module (`#xen-api`, scripts/vendor-bundles.mjs): with its dependencies it was
 // ~300 CommonJS files and 96–105 ms of every job's start; bundled, 55–59 ms.
 import { createClient } from '#xen-api';
@@ -130,6 +130,7 @@ export class XapiConnection {
     query: Record<string, string>,
     what: string,
     signal: AbortSignal,
+    buffers?: ChunkBuffers,
   ): AsyncGenerator<Uint8Array> {
     const cancelled = (): TapirError =>
       signal.reason instanceof TapirError ? signal.reason : new TapirError('TAPIR_E_ABORTED', 'the run was cancelled');
@@ -141,7 +142,12 @@ export class XapiConnection {
         const url = new URL(pathname, await this.client.getHostBackupUrl());
         for (const [key, value] of Object.entries({ ...query, session_id: this.client.sessionId, task_id: task }))
           url.searchParams.set(key, value);
-        body = await httpGet(url, { allowUnauthorized: this.allowUnauthorized, inactivityMs: INACTIVITY_MS, signal });
+        body = await httpGet(url, {
+          allowUnauthorized: this.allowUnauthorized,
+          inactivityMs: INACTIVITY_MS,
+          signal,
+          ...(buffers ? { buffers } : {}),
+        });
       } catch (error) {
         if (signal.aborted) throw cancelled();
         throw this.error((await this.taskError(task, FAILURE_LOOKUP_MS)) ?? error, what);

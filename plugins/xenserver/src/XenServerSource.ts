@@ -1,4 +1,4 @@
-import type { RunContext, Source, SourceItem } from '@tapir/sdk';
+import type { ChunkBuffers, RunContext, Source, SourceItem } from '@tapir/sdk';
 import { TapirError } from '@tapir/sdk';
 import { type ChainState, chainKey, type DiskChain, linkPath, newToken, parseChain } from './cbtChain.js';
 import type { XenServerSourceOptions } from './schema.js';
@@ -118,7 +118,7 @@ export class XenServerSource implements Source {
         type: 'stream',
         mode: FILE_MODE,
         mtimeNs: nowNs(),
-        open: (signal) => this.conn.download('/export', query, `export of VM ${vm.uuid}`, signal),
+        open: (signal, buffers) => this.conn.download('/export', query, `export of VM ${vm.uuid}`, signal, buffers),
       };
       return;
     }
@@ -155,18 +155,15 @@ export class XenServerSource implements Source {
     chained: boolean,
     ctx: RunContext,
   ): AsyncGenerator<SourceItem, DiskChain> {
-    const full = (signal: AbortSignal): AsyncIterable<Uint8Array> =>
+    const full = (signal: AbortSignal, buffers?: ChunkBuffers): AsyncIterable<Uint8Array> =>
       this.conn.download(
         '/export_raw_vdi',
         { vdi: disk.vdiRef, format: 'vhd' },
         `export of disk ${disk.userdevice} of VM ${vm.uuid}`,
         signal,
+        buffers,
       );
-    const item = (
-      seq: number,
-      token: string | undefined,
-      open: (signal: AbortSignal) => AsyncIterable<Uint8Array>,
-    ): SourceItem => ({
+    const item = (seq: number, token: string | undefined, open: NonNullable<SourceItem['open']>): SourceItem => ({
       path: linkPath(vm.uuid, disk.userdevice, seq),
       type: 'stream',
       mode: FILE_MODE,
@@ -188,9 +185,9 @@ export class XenServerSource implements Source {
     // that link (a full run, or a failed save set): the link then gets a full export, and the chain restarts there.
     for (const [index, link] of previous.chain.links.entries()) {
       let opened = false;
-      yield item(link.seq, link.token, (signal) => {
+      yield item(link.seq, link.token, (signal, buffers) => {
         opened = true;
-        return full(signal);
+        return full(signal, buffers);
       });
       if (opened) {
         if (link.seq > 0)
@@ -207,12 +204,13 @@ export class XenServerSource implements Source {
       { vm: vm.uuid, disk: disk.userdevice, changedBlocks: previous.changed },
       `disk ${disk.userdevice} of VM ${vm.uuid}: delta from base snapshot ${base!.uuid}, ${previous.changed} changed 64 KiB blocks`,
     );
-    yield item(link.seq, link.token, (signal) =>
+    yield item(link.seq, link.token, (signal, buffers) =>
       this.conn.download(
         '/export_raw_vdi',
         { vdi: disk.vdiRef, format: 'vhd', base: previous.baseVdi },
         `delta export of disk ${disk.userdevice} of VM ${vm.uuid}`,
         signal,
+        buffers,
       ),
     );
     return { vdi: liveUuid, links: [...previous.chain.links, link] };

@@ -1,5 +1,6 @@
 import { connect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import type { ChunkBuffers } from '@tapir/sdk';
 
 /** Body bytes handed on at a time: each a buffer of its own, filled by the socket's reads directly. */
 const BLOCK = 1 << 20;
@@ -29,6 +30,11 @@ export interface SocketGetOptions {
   signal: AbortSignal;
   /** `https:` only: accept certificates that do not verify (XenServer's are self-signed by default). */
   allowUnauthorized?: boolean;
+  /**
+   * Where the body's blocks come from: tapir's buffers when a source's `open` was given them, which tapir uses again
+   * once it has written each block (ADR 0016). Without it, a new MiB per block.
+   */
+  buffers?: ChunkBuffers;
 }
 
 /**
@@ -55,7 +61,7 @@ export function socketGet(url: URL, options: SocketGetOptions): Promise<{ head: 
 class SocketBody implements HttpBody {
   private socket: Socket | undefined;
   /** The buffer the socket reads into; `filled` bytes of it are body (or, before the head is parsed, response). */
-  private block = Buffer.allocUnsafe(BLOCK);
+  private block: Buffer = Buffer.allocUnsafe(BLOCK);
   private filled = 0;
   private head: ResponseHead | undefined;
   private framing: Framing = { kind: 'close' };
@@ -188,7 +194,7 @@ class SocketBody implements HttpBody {
       this.framing = { kind: 'chunked' };
     else if (length !== undefined && /^\d+$/.test(length)) this.framing = { kind: 'length', left: Number(length) };
     const rest = this.block.subarray(end + 4, this.filled);
-    this.block = Buffer.allocUnsafe(BLOCK);
+    this.block = this.newBlock();
     this.filled = 0;
     if (this.framing.kind === 'chunked') this.decodeChunked(rest);
     else {
@@ -251,9 +257,14 @@ class SocketBody implements HttpBody {
     }
   }
 
+  /** A block for the body: never one handed on, which is the reader's (and, from `buffers`, tapir's) from then. */
+  private newBlock(): Buffer {
+    return this.options.buffers?.take(BLOCK) ?? Buffer.allocUnsafe(BLOCK);
+  }
+
   private handOn(): void {
     this.ready.push(this.block);
-    this.block = Buffer.allocUnsafe(BLOCK);
+    this.block = this.newBlock();
     this.filled = 0;
     this.wake?.();
   }
