@@ -47,14 +47,20 @@ async function encodeOnThread(spec: ItemEncoderSpec, data: Buffer[]): Promise<En
 }
 
 /** The archive of `items` and their manifest records, the data members read back by name. */
-async function archiveOf(transforms: Transform[], hash: string, itemEncoder: string | undefined, items: SourceItem[]) {
+async function archiveOf(
+  transforms: Transform[],
+  hash: string,
+  itemEncoder: string | undefined,
+  items: SourceItem[],
+  segmentSize = 1 << 20,
+) {
   const out: Buffer[] = [];
   const writer = new ArchiveWriter(async (list) => void out.push(...list.map((c) => Buffer.from(c))));
   const encoder = new SaveSetEncoder(writer, {
     saveSetId: 'test',
     hash,
     transforms,
-    segmentSize: 1 << 20,
+    segmentSize,
     ...(itemEncoder ? { itemEncoder } : {}),
     warn: () => {},
   });
@@ -83,6 +89,8 @@ describe('the item encoder: small items hashed and encoded on another thread', (
     { name: 'no transform', levels: [] as number[], hash: 'blake3' },
     { name: 'zstd level 1', levels: [1], hash: 'blake3' },
     { name: 'zstd level 3, SHA-256', levels: [3], hash: 'sha256' },
+    // Segments as long as the longest encoded item: it is cut into numbered members, the others are not.
+    { name: 'zstd level 1, segments of the longest encoded item', levels: [1], hash: 'blake3', segments: true },
   ]) {
     it(`stores the same members and records as the encoder's own path (${chain.name})`, async () => {
       const transforms = await Promise.all(chain.levels.map((level) => zstdTransformKind.create({ level })));
@@ -92,12 +100,14 @@ describe('the item encoder: small items hashed and encoded on another thread', (
       const encoded = await encodeOnThread(found!.spec, data);
       expect(encoded.map((e) => [e.encoder, e.size])).toEqual(data.map((d) => [found!.id, d.length]));
 
+      const segmentSize = chain.segments ? Math.max(...encoded.map((e) => e.data.length)) : undefined;
       const plainOpened = { count: 0 };
       const plain = await archiveOf(
         transforms,
         chain.hash,
         undefined,
         data.map((d, i) => file(i, d, plainOpened)),
+        segmentSize,
       );
       const preOpened = { count: 0 };
       const pre = await archiveOf(
@@ -105,7 +115,10 @@ describe('the item encoder: small items hashed and encoded on another thread', (
         chain.hash,
         found!.id,
         data.map((d, i) => ({ ...file(i, d, preOpened), encoded: encoded[i]! })),
+        segmentSize,
       );
+      if (chain.segments)
+        expect(pre.members.map(([name]) => name)).toContainEqual(expect.stringMatching(/\.000000\.zst$/));
       expect(plainOpened.count).toBe(data.length);
       expect(preOpened.count).toBe(0);
       expect(pre.members).toEqual(plain.members);

@@ -48,6 +48,7 @@ export class SaveSetEncoder {
   ) {
     this.hashing = new ItemHashing(options.hash);
     const { transforms } = options;
+    this.extension = transforms.map((t) => t.descriptor.extension ?? '').join('');
     if (transforms.length > 0 && transforms.every((t) => t.releasesInput))
       this.releaseInput = (chunk) => this.chunks.give(chunk);
   }
@@ -58,9 +59,7 @@ export class SaveSetEncoder {
   }
 
   /** The file-name extension transformed data members get (`.zst`), empty without transforms. */
-  private get extension(): string {
-    return this.options.transforms.map((t) => t.descriptor.extension ?? '').join('');
-  }
+  private readonly extension: string;
 
   /** Writes one item's members and returns its manifest line. */
   async encode(item: SourceItem, signal: AbortSignal): Promise<ManifestItem> {
@@ -164,10 +163,17 @@ export class SaveSetEncoder {
     encoded: EncodedData,
   ): Promise<ManifestItem> {
     const data = toBuffer(encoded.data);
-    record.members =
+    // Data that fits one segment is the one member writeSegments would make of it, named as a single one.
+    const name =
       this.options.transforms.length === 0 && item.type === 'file' && item.size === encoded.size
-        ? [{ offset: await this.writer.writeMember({ ...base, size: data.length }, [data]), size: data.length }]
-        : await this.writeSegments(item, base, [data]);
+        ? item.path
+        : data.length < this.options.segmentSize
+          ? `${item.path}${this.extension}`
+          : undefined;
+    record.members =
+      name === undefined
+        ? await this.writeSegments(item, base, [data])
+        : [{ offset: await this.writer.writeMember({ ...base, name, size: data.length }, [data]), size: data.length }];
     this.bytes += encoded.size;
     record.hash = `${this.options.hash}:${encoded.hash}`;
     record.dataSize = encoded.size;
