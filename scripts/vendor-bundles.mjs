@@ -6,8 +6,8 @@
  *
  * kysely's ESM build is 262 modules: importing it took 74–82 ms of every CLI start that opens the catalog; the one
  * bundled file takes 12–16 ms. xen-api with its dependencies (lodash, undici, promise-toolbox, …, ~300 CommonJS
- * files) took 96–105 ms, bundled 55–59 ms. ajv, pino and semver, CommonJS packages every backup loads, took 47 ms
- * together and take 23 ms bundled. See docs/adr/0012-cli-start-up.md.
+ * files) took 96–105 ms, bundled 55–59 ms. ajv, pino and semver, CommonJS packages every backup loads, took 48–51 ms
+ * together and take 20–21 ms bundled. See docs/adr/0012-cli-start-up.md.
  *
  * A CommonJS package is bundled from `exports`, an ES module entry naming what tapir imports of it: esbuild turns
  * those names into properties of the package's `module.exports`.

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChunkBuffers, definePlugin, type TransformKind } from '@tapir/sdk';
+import { type ChunkBuffers, definePlugin, type SourceItem, type SourceKind, type TransformKind } from '@tapir/sdk';
 import { checkPlugin } from '@tapir/sdk/testing';
 import disk from '../../plugins/disk/src/index.js';
 import files from '../../plugins/files/src/index.js';
@@ -141,30 +141,32 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
     ]);
   });
 
-  it('holds sources to ChunkBuffers: a buffer taken once may be yielded once', async () => {
-    const reuser = definePlugin({
-      name: 'reuser',
+  /** A plugin of one source kind, named after it, whose source yields `items`. */
+  const sourcePlugin = (name: string, items: () => AsyncIterable<SourceItem>, extra: Partial<SourceKind> = {}) =>
+    definePlugin({
+      name,
       version: '1.0.0',
-      api: '^1.1',
+      api: '^1.2',
       apply(hooks) {
-        hooks.sources.for('reuser').tap('reuser', () => ({
-          kind: 'reuser',
+        hooks.sources.for(name).tap(name, () => ({
+          kind: name,
           schema: { type: 'object', additionalProperties: false },
-          create: () => ({
-            object: 'reuser',
-            async *items() {
-              yield {
-                path: 'data',
-                type: 'stream' as const,
-                async *open(_signal: AbortSignal, buffers?: ChunkBuffers) {
-                  const buf = buffers ? buffers.take(1024) : Buffer.alloc(1024);
-                  for (let i = 0; i < 3; i++) yield buf.fill(i);
-                },
-              };
-            },
-          }),
+          create: () => ({ object: name, items }),
+          ...extra,
         }));
       },
+    });
+
+  it('holds sources to ChunkBuffers: a buffer taken once may be yielded once', async () => {
+    const reuser = sourcePlugin('reuser', async function* () {
+      yield {
+        path: 'data',
+        type: 'stream' as const,
+        async *open(_signal: AbortSignal, buffers?: ChunkBuffers) {
+          const buf = buffers ? buffers.take(1024) : Buffer.alloc(1024);
+          for (let i = 0; i < 3; i++) yield buf.fill(i);
+        },
+      };
     });
     expect(failures(await checkPlugin(reuser, { sources: { reuser: {} } }))).toEqual([
       expect.stringContaining('data: a buffer taken from ChunkBuffers was yielded twice'),
@@ -172,25 +174,14 @@ describe('the conformance kit (@tapir/sdk/testing)', () => {
   });
 
   it('holds prepare() to a hint: one that waits for its work fails', async () => {
-    const waiter = definePlugin({
-      name: 'waiter',
-      version: '1.0.0',
-      api: '^1.2',
-      apply(hooks) {
-        hooks.sources.for('waiter').tap('waiter', () => ({
-          kind: 'waiter',
-          schema: { type: 'object', additionalProperties: false },
-          // Declared as a hint, but a promise to wait for.
-          prepare: (async () => {}) as unknown as () => void,
-          create: () => ({
-            object: 'waiter',
-            async *items() {
-              yield { path: 'a', type: 'directory' as const };
-            },
-          }),
-        }));
+    const waiter = sourcePlugin(
+      'waiter',
+      async function* () {
+        yield { path: 'a', type: 'directory' as const };
       },
-    });
+      // Declared as a hint, but a promise to wait for.
+      { prepare: (async () => {}) as unknown as () => void },
+    );
     expect(failures(await checkPlugin(waiter, { sources: { waiter: {} } }))).toEqual([
       'sources.waiter: prepare() is a hint that returns at once: prepare() must return nothing (start its work without waiting for it)',
     ]);

@@ -13,6 +13,13 @@ import { cli, scratch } from '../helpers/cli.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+// One scratch directory and tapir home for the whole file; each test works in directories of its own names.
+let s: Awaited<ReturnType<typeof scratch>>;
+beforeAll(async () => {
+  s = await scratch();
+});
+afterAll(() => s.dispose());
+
 /** A run context for sources opened directly; warnings and logs go nowhere. */
 const ctx = (): RunContext => {
   const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as RunContext['log'];
@@ -20,12 +27,6 @@ const ctx = (): RunContext => {
 };
 
 describe('the files source: what changes or cannot be stored is reported, not fatal', () => {
-  let s: Awaited<ReturnType<typeof scratch>>;
-  beforeAll(async () => {
-    s = await scratch();
-  });
-  afterAll(() => s.dispose());
-
   it('a file that grows while it is read: FILE_CHANGED, status warning, and the bytes read verify and restore', async () => {
     const tree = join(s.dir, 'growing');
     await mkdir(tree);
@@ -102,12 +103,6 @@ describe('the files source: what changes or cannot be stored is reported, not fa
 });
 
 describe('the files source: small files encoded on its scan thread', () => {
-  let s: Awaited<ReturnType<typeof scratch>>;
-  beforeAll(async () => {
-    s = await scratch();
-  });
-  afterAll(() => s.dispose());
-
   it('hands over files up to 256 KiB encoded when tapir offers an item encoder, and reads the rest as before', async () => {
     const tree = join(s.dir, 'encoded');
     await mkdir(tree);
@@ -145,12 +140,6 @@ describe('the files source: small files encoded on its scan thread', () => {
 });
 
 describe('the files source: a scan thread started ahead (the prepare hint)', () => {
-  let s: Awaited<ReturnType<typeof scratch>>;
-  beforeAll(async () => {
-    s = await scratch();
-  });
-  afterAll(() => s.dispose());
-
   const listing = async (source: FilesSource) => {
     const out: string[] = [];
     for await (const item of source.items(ctx())) {

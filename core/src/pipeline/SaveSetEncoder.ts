@@ -35,6 +35,8 @@ export class SaveSetEncoder {
   /** Buffers sources may read into; given back once a chunk is hashed and encoded, or written. */
   private readonly chunks = new ChunkPool();
   private readonly hashing: ItemHashing;
+  /** The file-name extension transformed data members get (`.zst`), empty without transforms. */
+  private readonly extension: string;
 
   /**
    * Gives a source's chunk back once the first transform asked for the next one, if every transform is done with its
@@ -57,9 +59,6 @@ export class SaveSetEncoder {
   close(): Promise<void> {
     return this.hashing.close();
   }
-
-  /** The file-name extension transformed data members get (`.zst`), empty without transforms. */
-  private readonly extension: string;
 
   /** Writes one item's members and returns its manifest line. */
   async encode(item: SourceItem, signal: AbortSignal): Promise<ManifestItem> {
@@ -163,17 +162,15 @@ export class SaveSetEncoder {
     encoded: EncodedData,
   ): Promise<ManifestItem> {
     const data = toBuffer(encoded.data);
-    // Data that fits one segment is the one member writeSegments would make of it, named as a single one.
-    const name =
-      this.options.transforms.length === 0 && item.type === 'file' && item.size === encoded.size
-        ? item.path
-        : data.length < this.options.segmentSize
-          ? `${item.path}${this.extension}`
-          : undefined;
-    record.members =
-      name === undefined
-        ? await this.writeSegments(item, base, [data])
-        : [{ offset: await this.writer.writeMember({ ...base, name, size: data.length }, [data]), size: data.length }];
+    // One member, as writeExact makes of untransformed data of the announced size, and writeSegments of data that
+    // fits a segment (the extension is empty without transforms).
+    const whole = this.options.transforms.length === 0 && item.type === 'file' && item.size === encoded.size;
+    if (whole || data.length < this.options.segmentSize) {
+      const fields = { ...base, name: `${item.path}${this.extension}`, size: data.length };
+      record.members = [{ offset: await this.writer.writeMember(fields, [data]), size: data.length }];
+    } else {
+      record.members = await this.writeSegments(item, base, [data]);
+    }
     this.bytes += encoded.size;
     record.hash = `${this.options.hash}:${encoded.hash}`;
     record.dataSize = encoded.size;
