@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { zstdTransformKind } from '../dist/builtins/zstdTransform.js';
 import { ArchiveWriter } from '../dist/format/ArchiveWriter.js';
-import { SaveSetEncoder } from '../dist/pipeline/SaveSetEncoder.js';
+import { SaveSetEncoder, secondsOf } from '../dist/pipeline/SaveSetEncoder.js';
 import { membersOf } from './members.js';
 
 const KiB = 1 << 10;
@@ -146,4 +146,11 @@ describe('SaveSetEncoder and the buffers sources read into', () => {
       else expect(memories.size).toBeLessThanOrEqual(8);
     });
   }
+});
+
+describe('member times', () => {
+  it('are the whole seconds of an item time in nanoseconds, truncated as BigInt division truncates', () => {
+    for (const ns of ['0', '1', '999999999', '1000000000', '1795352037036619126', '-1', '-1500000000', '0001000000000'])
+      expect(secondsOf(ns), ns).toBe(Number(BigInt(ns) / 1_000_000_000n));
+  });
 });

@@ -137,6 +137,50 @@ describe('the files source: small files encoded on its scan thread', () => {
     for await (const item of new FilesSource({ paths: [tree] }).items(ctx())) expect(item.encoded).toBeUndefined();
     await zstd.close?.();
   });
+
+  it('keeps every small file intact across many batches: read into the batch, encoded, or hashed only', async () => {
+    // 400 files of 1 byte to 256 KiB: batches end by count and by bytes, and every batch's buffer is sized from
+    // the one before it. The items are all taken first and checked afterwards, so that a buffer written again
+    // while its items are still held shows.
+    const tree = join(s.dir, 'batches');
+    await mkdir(tree);
+    const contents = new Map<string, Buffer>();
+    for (let i = 0; i < 400; i++) {
+      const size = i % 40 === 0 ? 256 * 1024 : i % 7 === 0 ? 1 : 1 + ((i * 7919) % 60_000);
+      const data = i % 2 ? randomBytes(size) : Buffer.alloc(size, `text ${i} `);
+      const name = `f${String(i).padStart(3, '0')}`;
+      await writeFile(join(tree, name), data);
+      contents.set(join(tree, name).slice(1), data);
+    }
+    const zstd = await zstdTransformKind.create({ level: 1 });
+    for (const [label, encoder] of [
+      ['zstd', itemEncoderFor('blake3', [zstd])],
+      ['hash only', itemEncoderFor('blake3', [])],
+      ['no encoder', undefined],
+    ] as const) {
+      const items: SourceItem[] = [];
+      const source = new FilesSource({ paths: [tree] });
+      for await (const item of source.items(ctx(), encoder ? { itemEncoder: encoder.spec } : {}))
+        if (item.type === 'file') items.push(item);
+      expect(items.length, label).toBe(400);
+      for (const item of items) {
+        const want = contents.get(item.path)!;
+        let got: Buffer;
+        if (encoder) {
+          expect(item.encoded?.encoder, `${label} ${item.path}`).toBe(encoder.id);
+          expect(item.encoded?.size).toBe(want.length);
+          const data = Buffer.from(item.encoded!.data);
+          got = label === 'zstd' ? Buffer.from(execFileSync('zstd', ['-d', '-c'], { input: data })) : data;
+        } else {
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of item.open!(new AbortController().signal)) chunks.push(chunk);
+          got = Buffer.concat(chunks);
+        }
+        expect(sha(got), `${label} ${item.path}`).toBe(sha(want));
+      }
+    }
+    await zstd.close?.();
+  });
 });
 
 describe('the files source: a scan thread started ahead (the prepare hint)', () => {

@@ -188,7 +188,7 @@ export class Catalog {
       this.sqlite.transaction(() => {
         for (let i = 0; i < items.length; i++) {
           const item = items[i]!;
-          insert.run(Object.values(itemRow(saveSetId, item, records?.[i] ?? JSON.stringify(item))));
+          insert.run(itemValues(saveSetId, item, records?.[i] ?? JSON.stringify(item)));
         }
       })();
     } catch (error) {
@@ -202,14 +202,21 @@ export class Catalog {
   }
 
   private prepareItemInsert(): Database.Statement {
-    const sample = itemRow(
-      's',
-      { path: 'p', type: 'file', size: 1, mtimeNs: 'm', hash: 'h', dataSaveSet: 'd', changeToken: 'c' },
-      'r',
-    );
+    const item: Partial<ManifestItem> = {
+      path: 'p',
+      type: 'file',
+      size: 1,
+      mtimeNs: 'm',
+      hash: 'h',
+      dataSaveSet: 'd',
+      changeToken: 'c',
+    };
+    const sample = itemRow('s', item, 'r');
     const compiled = this.db.insertInto('items').values(sample).compile();
-    // Rows are bound positionally, in itemRow's key order: the compiled statement must take them in that order.
-    if (JSON.stringify(compiled.parameters) !== JSON.stringify(Object.values(sample)))
+    // Rows are bound positionally, in itemRow's key order: the compiled statement must take them in that order, and
+    // itemValues must give them in it.
+    const order = JSON.stringify(Object.values(sample));
+    if (JSON.stringify(compiled.parameters) !== order || JSON.stringify(itemValues('s', item, 'r')) !== order)
       throw new Error(`the compiled item insert takes its parameters in another order: ${compiled.sql}`);
     return this.sqlite.prepare(compiled.sql);
   }
@@ -457,6 +464,21 @@ function itemRow(saveSetId: string, item: Partial<ManifestItem>, record: string)
     change_token: item.changeToken ?? null,
     record,
   };
+}
+
+/** {@link itemRow}'s values in its key order, without the object: the prepared insert binds them by position. */
+function itemValues(saveSetId: string, item: Partial<ManifestItem>, record: string): unknown[] {
+  return [
+    saveSetId,
+    item.path ?? '',
+    item.type ?? '',
+    item.size ?? null,
+    item.mtimeNs ?? null,
+    item.hash ?? null,
+    item.dataSaveSet ?? null,
+    item.changeToken ?? null,
+    record,
+  ];
 }
 
 function likePattern(glob: string): string {

@@ -56,18 +56,7 @@ export class ArchiveWriter {
   /** Writes a member header; returns the offset it starts at. The caller then writes exactly `size` data bytes. */
   async writeHeader(fields: MemberFields): Promise<number> {
     const at = this.offset;
-    await this.push(
-      encodeHeader({
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        uname: '',
-        gname: '',
-        mtime: Math.floor(Date.now() / 1000),
-        linkname: '',
-        ...fields,
-      }),
-    );
+    await this.push(header(fields));
     return at;
   }
 
@@ -91,7 +80,8 @@ export class ArchiveWriter {
    * calls that carried the data have ended (the caller may then reuse the memory), or never when the writer fails.
    */
   async writeMember(fields: MemberFields, data: Buffer[], release?: () => void): Promise<number> {
-    const at = await this.writeHeader(fields);
+    const at = this.offset;
+    this.gather(header(fields));
     if (release) this.releases.push(release);
     // Gathered whole, then handed over in one sink call: the caller produces the next member meanwhile.
     for (const d of data) this.gather(d);
@@ -163,6 +153,20 @@ export class ArchiveWriter {
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
   }
+}
+
+/** The header blocks of a member, with defaults for the fields not given. */
+function header(fields: MemberFields): Buffer {
+  return encodeHeader({
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    mtime: Math.floor(Date.now() / 1000),
+    linkname: '',
+    ...fields,
+  });
 }
 
 /**

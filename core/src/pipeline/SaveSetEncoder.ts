@@ -62,8 +62,8 @@ export class SaveSetEncoder {
 
   /** Writes one item's members and returns its manifest line. */
   async encode(item: SourceItem, signal: AbortSignal): Promise<ManifestItem> {
-    const { open: _open, encoded: _encoded, ...meta } = item;
-    const record: ManifestItem = { ...meta, dataSaveSet: this.options.saveSetId };
+    const { open: _open, encoded: _encoded, ...record } = item as SourceItem & ManifestItem;
+    record.dataSaveSet = this.options.saveSetId;
     const base = this.baseFields(item);
     switch (item.type) {
       case 'directory':
@@ -91,10 +91,11 @@ export class SaveSetEncoder {
 
   private baseFields(item: SourceItem): MemberFields {
     const pax: Record<string, string> = {};
-    for (const [name, value] of Object.entries(item.xattrs ?? {})) {
-      const text = Buffer.from(value, 'base64').toString('utf8');
-      if (Buffer.from(text, 'utf8').toString('base64') === value) pax[`SCHILY.xattr.${name}`] = text;
-    }
+    if (item.xattrs)
+      for (const [name, value] of Object.entries(item.xattrs)) {
+        const text = Buffer.from(value, 'base64').toString('utf8');
+        if (Buffer.from(text, 'utf8').toString('base64') === value) pax[`SCHILY.xattr.${name}`] = text;
+      }
     return {
       name: item.path,
       type: TypeFlag.FILE,
@@ -104,7 +105,7 @@ export class SaveSetEncoder {
       gid: item.gid ?? 0,
       uname: item.uname ?? '',
       gname: item.gname ?? '',
-      mtime: item.mtimeNs ? Number(BigInt(item.mtimeNs) / 1_000_000_000n) : Math.floor(Date.now() / 1000),
+      mtime: item.mtimeNs ? secondsOf(item.mtimeNs) : Math.floor(Date.now() / 1000),
       pax,
     };
   }
@@ -166,8 +167,9 @@ export class SaveSetEncoder {
     // fits a segment (the extension is empty without transforms).
     const whole = this.options.transforms.length === 0 && item.type === 'file' && item.size === encoded.size;
     if (whole || data.length < this.options.segmentSize) {
-      const fields = { ...base, name: `${item.path}${this.extension}`, size: data.length };
-      record.members = [{ offset: await this.writer.writeMember(fields, [data]), size: data.length }];
+      base.name = `${item.path}${this.extension}`;
+      base.size = data.length;
+      record.members = [{ offset: await this.writer.writeMember(base, [data]), size: data.length }];
     } else {
       record.members = await this.writeSegments(item, base, [data]);
     }
@@ -361,6 +363,14 @@ async function* tap(
     yield chunk;
     release?.(chunk);
   }
+}
+
+/**
+ * Whole seconds of a time in nanoseconds (a decimal string), truncated toward zero as `BigInt` division truncates;
+ * without `BigInt` for the usual case, a non-negative time of more than nine digits.
+ */
+export function secondsOf(ns: string): number {
+  return ns.length > 9 && /^\d+$/.test(ns) ? Number(ns.slice(0, -9)) : Number(BigInt(ns) / 1_000_000_000n);
 }
 
 function toBuffer(chunk: Uint8Array): Buffer {

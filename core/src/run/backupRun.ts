@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type BackupLevel,
   type Destination,
+  pluginError,
   type RunContext,
   type RunEndEvent,
   type RunWarning,
@@ -256,7 +257,12 @@ async function backupOne(
     let lastProgress = 0;
     const items = opened.items(ctx, itemEncoder ? { itemEncoder: itemEncoder.spec } : {})[Symbol.asyncIterator]();
     for (;;) {
-      const next = await attempt(sourcePlugin, 'source.items', () => items.next());
+      let next: IteratorResult<SourceItem>;
+      try {
+        next = await items.next();
+      } catch (error) {
+        throw pluginError(sourcePlugin, 'source.items', error);
+      }
       if (next.done) break;
       if (ctx.signal.aborted) throw abortError(ctx.signal);
       const item: SourceItem = next.value;
@@ -293,14 +299,15 @@ async function backupOne(
         batch = [];
         batchJson = [];
       }
-      host.hooks.item.call({
-        type: 'item',
-        job: spec.job,
-        saveSet: header.id,
-        path: item.path,
-        bytes: record.dataSize ?? 0,
-        unchanged,
-      });
+      if (host.hooks.item.taps.length > 0)
+        host.hooks.item.call({
+          type: 'item',
+          job: spec.job,
+          saveSet: header.id,
+          path: item.path,
+          bytes: record.dataSize ?? 0,
+          unchanged,
+        });
       const now = Date.now();
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = now;

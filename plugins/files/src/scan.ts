@@ -41,8 +41,8 @@ export interface ScannedItem {
   /** `dev:ino` of a file with several names. */
   inode?: string;
   /**
-   * The whole content of a file of at most {@link SMALL_FILE} bytes (not sparse). As {@link scan} yields it, it is
-   * valid until the next entry is taken; the scan thread copies it into the batch it posts.
+   * The whole content of a file of at most {@link SMALL_FILE} bytes (not sparse), in the space the scan's
+   * {@link ReadSpace} gave: the scan thread reads it straight into the buffer it posts.
    */
   content?: Uint8Array;
   /** That content hashed and encoded by the save set's item encoder, instead of `content` (see `scanWorker.ts`). */
@@ -76,11 +76,21 @@ class RootError extends Error {
 }
 
 /**
+ * Where the scan reads a small file of `bytes` bytes (its size and one byte more): a buffer of at least that length,
+ * valid until the next entry is taken.
+ */
+export type ReadSpace = (bytes: number) => Buffer;
+
+/** The buffer small files are read into when the caller gives no place (one byte more, to see a file that grew). */
+const readBuffer = Buffer.allocUnsafeSlow(SMALL_FILE + 1);
+const inReadBuffer: ReadSpace = (bytes) => readBuffer.subarray(0, bytes);
+
+/**
  * Walks the roots: each root's parent directories, then the root, a directory before its entries, entries in name
  * order. An entry that cannot be read is a warning and is left out; a root that cannot be read ends the scan with an
- * error entry.
+ * error entry. Small files are read whole into the space `readSpace` gives.
  */
-export function* scan(options: ScanOptions): Generator<ScanEntry> {
+export function* scan(options: ScanOptions, readSpace: ReadSpace = inReadBuffer): Generator<ScanEntry> {
   const included = matcher(options.include);
   const excluded = matcher(options.exclude);
   const accounts = new Accounts();
@@ -133,7 +143,8 @@ export function* scan(options: ScanOptions): Generator<ScanEntry> {
       for (const warning of warnings.splice(0)) yield { kind: 'warn', warning };
       let scanned: ScannedItem;
       try {
-        scanned = scanItem(entry.path, lstatSync(entry.path, { bigint: true }), options, accounts, warnings);
+        const stats = lstatSync(entry.path, { bigint: true });
+        scanned = scanItem(entry.path, stats, options, accounts, warnings, readSpace);
       } catch (error) {
         if (entry.root)
           throw error instanceof RootError
@@ -158,6 +169,7 @@ function scanItem(
   options: ScanOptions,
   accounts: Accounts,
   warnings: RunWarning[],
+  readSpace: ReadSpace,
 ): ScannedItem {
   const uid = Number(s.uid);
   const gid = Number(s.gid);
@@ -191,19 +203,15 @@ function scanItem(
   const scanned: ScannedItem = { kind: 'item', item };
   if (s.nlink > 1n) scanned.inode = `${s.dev}:${s.ino}`;
   if (options.sparse && Number(s.blocks) * 512 < size) item.sparse = dataRegions(path, size);
-  if (size <= SMALL_FILE && !item.sparse) scanned.content = readSmallFile(path, size, warnings);
+  if (size <= SMALL_FILE && !item.sparse) scanned.content = readSmallFile(path, size, warnings, readSpace(size + 1));
   else scanned.before = { mtimeNs: item.mtimeNs!, size };
   return scanned;
 }
 
-/** The buffer small files are read into (one byte more, to see a file that grew). */
-const readBuffer = Buffer.allocUnsafeSlow(SMALL_FILE + 1);
-
-/** The file read whole, into {@link readBuffer}: the caller copies or encodes it before taking the next entry. */
-function readSmallFile(path: string, size: number, warnings: RunWarning[]): Uint8Array {
+/** The file read whole into `buf` (its size and one byte more, to see a file that grew). */
+function readSmallFile(path: string, size: number, warnings: RunWarning[], buf: Buffer): Uint8Array {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const buf = readBuffer.subarray(0, size + 1);
     let got = 0;
     for (;;) {
       const bytesRead = readSync(fd, buf, got, buf.length - got, got);

@@ -9,7 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { type ItemEncoder, type ItemEncoderSpec, loadItemEncoder } from '@tapir/sdk';
-import { scan, type ScanEntry, type ScanOptions } from './scan.js';
+import { scan, type ScanEntry, type ScanOptions, SMALL_FILE } from './scan.js';
 
 /** Messages from the scan thread. */
 export type FromScan = { op: 'entries'; entries: ScanEntry[] } | { op: 'done' } | { op: 'failed'; message: string };
@@ -27,7 +27,7 @@ export interface ScanWork {
   itemEncoder?: ItemEncoderSpec;
 }
 
-/** A batch is posted at this many entries or this many bytes of content, whichever comes first. */
+/** A batch is posted at this many entries or about this many bytes of content, whichever comes first. */
 const BATCH_ENTRIES = 128;
 const BATCH_BYTES = 4 << 20;
 
@@ -46,49 +46,67 @@ parentPort!.on('message', (msg: ToScan) => {
   creditCame?.();
 });
 
+/** Room kept free in a batch's buffer for one more small file, read or encoded (zstd's bound adds < 1 KiB). */
+const ROOM = SMALL_FILE + (64 << 10);
+
 /**
- * The data of one batch, gathered in a staging buffer that is used again, and copied into one buffer of the exact
- * size when the batch is posted: one buffer crosses per batch, not one per file. 20,000 buffers of their own (two per
- * file, on each thread) were that many objects for the garbage collectors to find.
+ * The data of one batch, in one buffer that crosses whole: one buffer per batch, not one per file (20,000 buffers
+ * of their own, two per file on each thread, were that many objects for the garbage collectors to find). Small files
+ * are read straight into it by the scan, and encoded data is copied in once, over the content it was made from.
+ *
+ * @remarks
+ * Each buffer is sized from what the last batch held, up to {@link BATCH_BYTES} and room for one more file: V8
+ * counts the whole of a buffer against the heap's external memory, used or not.
  */
-class BatchData {
-  private staging = Buffer.allocUnsafeSlow(BATCH_BYTES + (1 << 20));
+class BatchArena {
+  private arena = Buffer.allocUnsafeSlow(BATCH_BYTES + ROOM);
   private used = 0;
-  private readonly places: Array<{ set(data: Uint8Array): void; offset: number; length: number }> = [];
+  /** Where files are read while their content is not what crosses (it is encoded into other bytes). */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(SMALL_FILE + 1);
+  /**
+   * Whether files are read straight into the batch's buffer: when their content is what crosses. Content that is
+   * encoded into other bytes is read into {@link readBuffer}, whose pages are in memory already: pages of a new
+   * buffer are zeroed by the kernel as they are first written, and only the encoded bytes need to be in the batch.
+   */
+  direct: boolean;
 
-  get bytes(): number {
-    return this.used;
+  constructor(encoding: boolean) {
+    this.direct = !encoding;
   }
 
-  /** Copies `data` in; `set` gets its place in the posted buffer. */
-  add(data: Uint8Array, set: (data: Uint8Array) => void): void {
-    if (this.used + data.byteLength > this.staging.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.staging.length * 2, this.used + data.byteLength));
-      this.staging.copy(bigger, 0, 0, this.used);
-      this.staging = bigger;
-    }
-    this.staging.set(data, this.used);
-    this.places.push({ set, offset: this.used, length: data.byteLength });
+  /** Whether the batch should go: its buffer has no room left for one more file. */
+  get full(): boolean {
+    return this.arena.length - this.used < ROOM;
+  }
+
+  /** Where the scan reads the next small file: after the data kept so far, or into the read buffer. */
+  readonly space = (bytes: number): Buffer =>
+    this.direct ? this.arena.subarray(this.used, this.used + bytes) : this.readBuffer.subarray(0, bytes);
+
+  /** Keeps `data`, which is either what {@link space} gave or data of another buffer, copied in; returns its view. */
+  keep(data: Uint8Array): Buffer {
+    const at = this.used;
+    if (data.buffer !== this.arena.buffer || data.byteOffset !== this.arena.byteOffset + at) this.arena.set(data, at);
     this.used += data.byteLength;
+    return this.arena.subarray(at, this.used);
   }
 
-  /** The buffer to transfer, with every entry's data pointed into it; empty afterwards. */
+  /** The buffer to transfer, which the entries' data are views of; a new one is used from here on. */
   take(): ArrayBuffer | undefined {
     if (this.used === 0) return undefined;
-    // Not zero-filled first (`new Uint8Array` is): every byte is copied over. Its own memory, to be transferred.
-    const arena = Buffer.allocUnsafeSlow(this.used);
-    this.staging.copy(arena, 0, 0, this.used);
-    for (const place of this.places) place.set(arena.subarray(place.offset, place.offset + place.length));
-    this.places.length = 0;
+    // Not zero-filled (`new Uint8Array` is): only what was written is read. Its own memory, to be transferred.
+    const taken = this.arena.buffer;
+    const next = Math.min(BATCH_BYTES, Math.max(this.used + (this.used >> 2), 256 << 10));
+    this.arena = Buffer.allocUnsafeSlow(next + ROOM);
     this.used = 0;
-    return arena.buffer;
+    return taken;
   }
 }
 
 async function run({ options, itemEncoder }: ScanWork): Promise<void> {
   const encode: ItemEncoder | undefined = itemEncoder ? await loadItemEncoder(itemEncoder) : undefined;
   let entries: ScanEntry[] = [];
-  const data = new BatchData();
+  const data = new BatchArena(encode !== undefined);
   const post = async (): Promise<void> => {
     while (credits === 0) await new Promise<void>((resolve) => (creditCame = resolve));
     creditCame = undefined;
@@ -97,7 +115,7 @@ async function run({ options, itemEncoder }: ScanWork): Promise<void> {
     parentPort!.postMessage({ op: 'entries', entries } satisfies FromScan, arena ? [arena] : []);
     entries = [];
   };
-  for (const entry of scan(options)) {
+  for (const entry of scan(options, data.space)) {
     entries.push(entry);
     const content = entry.kind === 'item' ? entry.content : undefined;
     if (entry.kind === 'item' && content !== undefined) {
@@ -106,12 +124,14 @@ async function run({ options, itemEncoder }: ScanWork): Promise<void> {
         const encoded = encode(content);
         entry.encoded = encoded;
         delete entry.content;
-        data.add(encoded.data, (placed) => (encoded.data = placed));
+        // An encoder without transforms gives the content itself: from then on, files are read into the batch.
+        if (encoded.data === content) data.direct = true;
+        encoded.data = data.keep(encoded.data);
       } else {
-        data.add(content, (placed) => (entry.content = placed));
+        entry.content = data.keep(content);
       }
     }
-    if (entries.length >= BATCH_ENTRIES || data.bytes >= BATCH_BYTES || entry.kind === 'error') await post();
+    if (entries.length >= BATCH_ENTRIES || data.full || entry.kind === 'error') await post();
   }
   if (entries.length > 0) await post();
   parentPort!.postMessage({ op: 'done' } satisfies FromScan);
