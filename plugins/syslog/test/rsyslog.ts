@@ -102,7 +102,9 @@ action(type="omfile" file="${out}" template="json")
 
   const all = async (): Promise<ReceivedMessage[]> => {
     const text = await readFile(out, 'utf8').catch(() => '');
+    // Only whole lines: rsyslog may be writing the last one while it is read.
     return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => {
