@@ -81,16 +81,12 @@ class RootError extends Error {
  */
 export type ReadSpace = (bytes: number) => Buffer;
 
-/** The buffer small files are read into when the caller gives no place (one byte more, to see a file that grew). */
-const readBuffer = Buffer.allocUnsafeSlow(SMALL_FILE + 1);
-const inReadBuffer: ReadSpace = (bytes) => readBuffer.subarray(0, bytes);
-
 /**
  * Walks the roots: each root's parent directories, then the root, a directory before its entries, entries in name
  * order. An entry that cannot be read is a warning and is left out; a root that cannot be read ends the scan with an
  * error entry. Small files are read whole into the space `readSpace` gives.
  */
-export function* scan(options: ScanOptions, readSpace: ReadSpace = inReadBuffer): Generator<ScanEntry> {
+export function* scan(options: ScanOptions, readSpace: ReadSpace): Generator<ScanEntry> {
   const included = matcher(options.include);
   const excluded = matcher(options.exclude);
   const accounts = new Accounts();
