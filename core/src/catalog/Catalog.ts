@@ -5,11 +5,11 @@ import Database from 'better-sqlite3';
 // At run time kysely is one bundled module (`#kysely`, scripts/vendor-bundles.mjs): its 262 modules took 74–82 ms to
 // import. Types come from the package: the public API names kysely, not the bundle.
 import { Kysely as KyselyBundled, Migrator, SqliteDialect } from '#kysely';
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { TapirError, type Extent } from '@tapir/sdk';
 import type { ManifestItem, SaveSetHeader } from '../format/saveSetFormat.js';
-import { catalogMigrations } from './migrations.js';
-import type { CatalogDatabase, ItemTable, SaveSetTable } from './schema.js';
+import { catalogMigrations, ITEMS_PER_PAGE } from './migrations.js';
+import type { CatalogDatabase, SaveSetTable } from './schema.js';
 
 /** A save set as the catalog lists it. */
 export interface SaveSetRecord {
@@ -58,8 +58,9 @@ export interface ParentItem {
  * extents. Queries use only Kysely's portable builder so the same code can run against PostgreSQL.
  */
 export class Catalog {
-  /** The item insert, prepared once (see {@link Catalog.addItems}). */
-  private itemInsert: Database.Statement | undefined;
+  /** The page insert and the query for a save set's last page, prepared once (see {@link Catalog.addItems}). */
+  private pageInsert: Database.Statement | undefined;
+  private lastPage: Database.Statement | undefined;
 
   private constructor(
     readonly db: Kysely<CatalogDatabase>,
@@ -174,21 +175,35 @@ export class Catalog {
   }
 
   /**
-   * Adds item records of a save set, in one transaction. `records[i]`, when given, is `JSON.stringify(items[i])`,
-   * already made for the manifest.
+   * Adds item records of a save set, in one transaction, as pages of {@link ITEMS_PER_PAGE} records. `records[i]`,
+   * when given, is `JSON.stringify(items[i])`, already made for the manifest.
    *
    * @remarks
-   * The insert is compiled by Kysely once and prepared by SQLite once, then run per row. 20,000 rows took 246–268
-   * ms so, against 340–401 ms as 500-row inserts built and prepared per batch (WAL checkpoints included).
+   * A page is one row: the records joined into a JSON array, their text as given. 20,000 records as rows of their own
+   * (columns, a primary key over save set and path, an index on path) took 175–203 ms of a backup's main thread and
+   * ~20 MB of catalog; as 79 pages, ~10 MB (docs/adr/0018-catalog-item-pages.md). Items are read through the `items`
+   * view, which has the columns the rows had.
    */
   async addItems(saveSetId: string, items: ManifestItem[], records?: string[]): Promise<void> {
     if (items.length === 0) return;
     try {
-      const insert = (this.itemInsert ??= this.prepareItemInsert());
+      const insert = (this.pageInsert ??= this.sqlite.prepare(
+        'INSERT INTO item_pages (save_set_id, page, records) VALUES (?, ?, ?)',
+      ));
+      const lastPage = (this.lastPage ??= this.sqlite
+        .prepare('SELECT max(page) AS page FROM item_pages WHERE save_set_id = ?')
+        .pluck());
       this.sqlite.transaction(() => {
-        for (let i = 0; i < items.length; i++) {
-          const item = items[i]!;
-          insert.run(itemValues(saveSetId, item, records?.[i] ?? JSON.stringify(item)));
+        let page = ((lastPage.get(saveSetId) as number | null) ?? -1) + 1;
+        for (let from = 0; from < items.length; from += ITEMS_PER_PAGE) {
+          const to = Math.min(items.length, from + ITEMS_PER_PAGE);
+          const text = records
+            ? records.slice(from, to).join(',')
+            : items
+                .slice(from, to)
+                .map((item) => JSON.stringify(item))
+                .join(',');
+          insert.run(saveSetId, page++, `[${text}]`);
         }
       })();
     } catch (error) {
@@ -199,26 +214,6 @@ export class Catalog {
         { cause: error },
       );
     }
-  }
-
-  private prepareItemInsert(): Database.Statement {
-    const item: Partial<ManifestItem> = {
-      path: 'p',
-      type: 'file',
-      size: 1,
-      mtimeNs: 'm',
-      hash: 'h',
-      dataSaveSet: 'd',
-      changeToken: 'c',
-    };
-    const sample = itemRow('s', item, 'r');
-    const compiled = this.db.insertInto('items').values(sample).compile();
-    // Rows are bound positionally, in itemRow's key order: the compiled statement must take them in that order, and
-    // itemValues must give them in it.
-    const order = JSON.stringify(Object.values(sample));
-    if (JSON.stringify(compiled.parameters) !== order || JSON.stringify(itemValues('s', item, 'r')) !== order)
-      throw new Error(`the compiled item insert takes its parameters in another order: ${compiled.sql}`);
-    return this.sqlite.prepare(compiled.sql);
   }
 
   /** Marks a save set complete together with its extents, in one transaction. */
@@ -315,19 +310,21 @@ export class Catalog {
 
   /** Items of a save set keyed by path, for change detection in the next incremental. */
   async parentItems(saveSetId: string): Promise<Map<string, ParentItem>> {
-    const rows = await this.db
-      .selectFrom('items')
-      .select(['path', 'change_token', 'record', 'data_save_set_id'])
+    // Page by page, one JSON.parse each: faster than the view's row per item, which SQLite parses out of the page.
+    const pages = await this.db
+      .selectFrom('item_pages')
+      .select('records')
       .where('save_set_id', '=', saveSetId)
+      .orderBy('page')
       .execute();
     const map = new Map<string, ParentItem>();
-    for (const r of rows) {
-      map.set(r.path, {
-        changeToken: r.change_token,
-        record: JSON.parse(r.record) as ManifestItem,
-        dataSaveSet: r.data_save_set_id ?? saveSetId,
-      });
-    }
+    for (const { records } of pages)
+      for (const record of JSON.parse(records) as ManifestItem[])
+        map.set(record.path, {
+          changeToken: record.changeToken ?? null,
+          record,
+          dataSaveSet: record.dataSaveSet ?? saveSetId,
+        });
     return map;
   }
 
@@ -449,36 +446,6 @@ function toRecord(row: Selectable<SaveSetTable> & { job_name: string }): SaveSet
     completedAt: row.completed_at,
     error: row.error,
   };
-}
-
-/** The row of an item: its columns in the order of the compiled insert's parameters. */
-function itemRow(saveSetId: string, item: Partial<ManifestItem>, record: string): Insertable<ItemTable> {
-  return {
-    save_set_id: saveSetId,
-    path: item.path ?? '',
-    type: item.type ?? '',
-    size: item.size ?? null,
-    mtime_ns: item.mtimeNs ?? null,
-    hash: item.hash ?? null,
-    data_save_set_id: item.dataSaveSet ?? null,
-    change_token: item.changeToken ?? null,
-    record,
-  };
-}
-
-/** {@link itemRow}'s values in its key order, without the object: the prepared insert binds them by position. */
-function itemValues(saveSetId: string, item: Partial<ManifestItem>, record: string): unknown[] {
-  return [
-    saveSetId,
-    item.path ?? '',
-    item.type ?? '',
-    item.size ?? null,
-    item.mtimeNs ?? null,
-    item.hash ?? null,
-    item.dataSaveSet ?? null,
-    item.changeToken ?? null,
-    record,
-  ];
 }
 
 function likePattern(glob: string): string {

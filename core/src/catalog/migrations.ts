@@ -4,6 +4,8 @@
  * Written with Kysely's schema builder so that they run on SQLite and PostgreSQL alike.
  */
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+// The bundle, as in Catalog.ts: the package's ESM build is 262 modules.
+import { sql } from '#kysely';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -105,7 +107,71 @@ const migrations: Record<string, Migration> = {
         await db.schema.alterTable('media').dropColumn(c).execute();
     },
   },
+  '0003_item_pages': {
+    // Items are kept as pages of manifest records (JSON arrays, in walk order), one row per page, and read through
+    // a view with the columns the items table had (docs/adr/0018-catalog-item-pages.md). The view is the one
+    // statement in SQLite's dialect: on PostgreSQL it reads `jsonb_array_elements(p.records::jsonb)`.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('item_pages')
+        .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
+        .addColumn('page', 'integer', (c) => c.notNull())
+        .addColumn('records', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('item_pages_pk', ['save_set_id', 'page'])
+        .execute();
+      // The rows of each save set in the order they were added (rowid), 256 to a page, their text unchanged.
+      await sql`
+        INSERT INTO item_pages (save_set_id, page, records)
+        SELECT save_set_id, page, '[' || group_concat(record, ',' ORDER BY n) || ']'
+        FROM (
+          SELECT save_set_id, record, row_number() OVER (PARTITION BY save_set_id ORDER BY rowid) - 1 AS n,
+                 (row_number() OVER (PARTITION BY save_set_id ORDER BY rowid) - 1) / ${sql.lit(ITEMS_PER_PAGE)} AS page
+          FROM items
+        )
+        GROUP BY save_set_id, page`.execute(db);
+      await db.schema.dropTable('items').execute();
+      await sql`
+        CREATE VIEW items AS
+        SELECT p.save_set_id AS save_set_id,
+               e.value ->> 'path' AS path,
+               e.value ->> 'type' AS type,
+               e.value ->> 'size' AS size,
+               e.value ->> 'mtimeNs' AS mtime_ns,
+               e.value ->> 'hash' AS hash,
+               e.value ->> 'dataSaveSet' AS data_save_set_id,
+               e.value ->> 'changeToken' AS change_token,
+               e.value AS record
+        FROM item_pages p, json_each(p.records) e`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`DROP VIEW items`.execute(db);
+      await db.schema
+        .createTable('items')
+        .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer')
+        .addColumn('mtime_ns', 'text')
+        .addColumn('hash', 'text')
+        .addColumn('data_save_set_id', 'text')
+        .addColumn('change_token', 'text')
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('items_pk', ['save_set_id', 'path'])
+        .execute();
+      await db.schema.createIndex('items_path').on('items').column('path').execute();
+      await sql`
+        INSERT INTO items
+        SELECT p.save_set_id, e.value ->> 'path', e.value ->> 'type', e.value ->> 'size', e.value ->> 'mtimeNs',
+               e.value ->> 'hash', e.value ->> 'dataSaveSet', e.value ->> 'changeToken', e.value
+        FROM item_pages p, json_each(p.records) e
+        ORDER BY p.save_set_id, p.page, e.key`.execute(db);
+      await db.schema.dropTable('item_pages').execute();
+    },
+  },
 };
+
+/** Manifest records per row of `item_pages`. */
+export const ITEMS_PER_PAGE = 256;
 
 /** Supplies the migrations above to Kysely's migrator. */
 export const catalogMigrations: MigrationProvider = {

@@ -40,6 +40,19 @@ export interface SaveSetTable {
   error: string | null;
 }
 
+/**
+ * The items of a save set, 256 manifest records to a row (`ITEMS_PER_PAGE`), in the order they were added (walk
+ * order for a backup).
+ */
+export interface ItemPageTable {
+  save_set_id: string;
+  /** 0, 1, 2, … within the save set. */
+  page: number;
+  /** The records, a JSON array of manifest lines. */
+  records: string;
+}
+
+/** The `items` view: one row per record of {@link ItemPageTable}, with the columns read from it. */
 export interface ItemTable {
   save_set_id: string;
   path: string;
@@ -80,6 +93,7 @@ export interface CatalogDatabase {
   jobs: JobTable;
   runs: RunTable;
   save_sets: SaveSetTable;
+  item_pages: ItemPageTable;
   items: ItemTable;
   media: MediumTable;
   extents: ExtentTable;
