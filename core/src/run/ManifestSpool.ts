@@ -75,8 +75,10 @@ export class ManifestSpool {
 
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    await this.handle.write(this.pending.join(''));
-    this.pending = [];
+    const text = this.pending.join('');
+    // The same array again: a new one would be of another element kind, and V8 would drop code that uses it.
+    this.pending.length = 0;
     this.pendingBytes = 0;
+    await this.handle.write(text);
   }
 }

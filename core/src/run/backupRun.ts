@@ -251,78 +251,21 @@ async function backupOne(
       warn: ctx.warn,
     });
     await archive.writeSaveSetHeader(header);
-    let batch: ManifestItem[] = [];
-    // Each record is serialised once, for the manifest line and the catalog row alike.
-    let batchJson: string[] = [];
-    let lastProgress = 0;
-    const items = opened.items(ctx, itemEncoder ? { itemEncoder: itemEncoder.spec } : {})[Symbol.asyncIterator]();
-    for (;;) {
-      let next: IteratorResult<SourceItem>;
-      try {
-        next = await items.next();
-      } catch (error) {
-        throw pluginError(sourcePlugin, 'source.items', error);
-      }
-      if (next.done) break;
-      if (ctx.signal.aborted) throw abortError(ctx.signal);
-      const item: SourceItem = next.value;
-      const previous = parentItems.get(item.path);
-      let record: ManifestItem;
-      const unchanged =
-        previous !== undefined &&
-        item.changeToken !== undefined &&
-        previous.changeToken === item.changeToken &&
-        previous.record.type === item.type;
-      if (unchanged) {
-        const { open: _open, encoded: _encoded, ...meta } = item;
-        record = { ...previous.record, ...meta, dataSaveSet: previous.record.dataSaveSet ?? previous.dataSaveSet };
-        if (
-          previous.record.type === 'directory' ||
-          previous.record.type === 'symlink' ||
-          previous.record.type === 'hardlink'
-        ) {
-          await encoder.encode(item, ctx.signal);
-        }
-      } else {
-        const open = item.open;
-        if (open)
-          item.open = (signal, buffers) => attributed(sourcePlugin, 'source.read', open.call(item, signal, buffers));
-        record = await encoder.encode(item, ctx.signal);
-      }
-      stats.items++;
-      const json = JSON.stringify(record);
-      await spool.add(record, json);
-      batch.push(record);
-      batchJson.push(json);
-      if (batch.length >= CATALOG_BATCH) {
-        await catalog.addItems(header.id, batch, batchJson);
-        batch = [];
-        batchJson = [];
-      }
-      if (host.hooks.item.taps.length > 0)
-        host.hooks.item.call({
-          type: 'item',
-          job: spec.job,
-          saveSet: header.id,
-          path: item.path,
-          bytes: record.dataSize ?? 0,
-          unchanged,
-        });
-      const now = Date.now();
-      if (now - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = now;
-        host.hooks.progress.call({
-          type: 'progress',
-          job: spec.job,
-          items: stats.items,
-          bytes: encoder.bytes,
-          storedBytes: stats.storedBytes,
-          current: item.path,
-        });
-      }
-    }
+    const recorder = new ItemRecorder({
+      spec,
+      host,
+      catalog,
+      header,
+      encoder,
+      spool,
+      stats,
+      parentItems,
+      signal: ctx.signal,
+      sourcePlugin,
+    });
+    await recordItems(opened.items(ctx, itemEncoder ? { itemEncoder: itemEncoder.spec } : {}), recorder);
     stats.bytes = encoder.bytes;
-    await catalog.addItems(header.id, batch, batchJson);
+    await recorder.flush();
     const end: ManifestEnd = {
       $end: { items: stats.items, bytes: stats.bytes, completedAt: new Date().toISOString() },
     };
@@ -366,6 +309,131 @@ async function backupOne(
     await spool.dispose();
     await opened.close?.().catch(() => {});
     for (const t of transforms) await t.close?.().catch(() => {});
+  }
+}
+
+/** Takes a source's items in order and records each; a source that throws fails as `source.items`. */
+async function recordItems(items: AsyncIterable<SourceItem>, recorder: ItemRecorder): Promise<void> {
+  const iterator = items[Symbol.asyncIterator]();
+  const { signal, sourcePlugin } = recorder.save;
+  for (;;) {
+    let next: IteratorResult<SourceItem>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw pluginError(sourcePlugin, 'source.items', error);
+    }
+    if (next.done) return;
+    if (signal.aborted) throw abortError(signal);
+    await recorder.add(next.value);
+  }
+}
+
+/** What an {@link ItemRecorder} works with: one save set being written. */
+interface SaveSetInProgress {
+  spec: BackupSpec;
+  host: PluginHost;
+  catalog: Catalog;
+  header: SaveSetHeader;
+  encoder: SaveSetEncoder;
+  spool: ManifestSpool;
+  stats: Stats;
+  parentItems: Map<string, ParentItem>;
+  signal: AbortSignal;
+  sourcePlugin: string;
+}
+
+/**
+ * Each item of a save set: encoded (or, unchanged since the parent, referenced), its manifest line spooled, its
+ * record put in the next catalog page, the item and progress hooks told.
+ *
+ * @remarks
+ * Kept apart from `backupOne`, in small methods, for V8: with the loop inside that long async function, V8 compiled
+ * the whole of it three times per backup of 20,000 small files (19–42 ms each on its compiler threads), dropping the
+ * code each time a new path of it ran. With this class, and its arrays used again, such a backup takes 0.07–0.08
+ * CPU-seconds and ~15 MiB less (docs/adr/0019-cpu-per-run.md).
+ */
+class ItemRecorder {
+  private readonly batch: ManifestItem[] = [];
+  /** Each record serialised once, for the manifest line and the catalog page alike. */
+  private readonly batchJson: string[] = [];
+  /** A time in ms (`Date.now()`): a double from the start, so that V8's code for `add` is not thrown away for it. */
+  private lastProgress = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly save: SaveSetInProgress) {}
+
+  async add(item: SourceItem): Promise<void> {
+    const previous = this.save.parentItems.get(item.path);
+    const unchanged =
+      previous !== undefined &&
+      item.changeToken !== undefined &&
+      previous.changeToken === item.changeToken &&
+      previous.record.type === item.type;
+    const record = unchanged ? await this.reference(item, previous) : await this.encode(item);
+    const { stats, spool, host } = this.save;
+    stats.items++;
+    const json = JSON.stringify(record);
+    await spool.add(record, json);
+    this.batch.push(record);
+    this.batchJson.push(json);
+    if (this.batch.length >= CATALOG_BATCH) await this.flush();
+    if (host.hooks.item.taps.length > 0) this.itemHook(item, record, unchanged);
+    const now = Date.now();
+    if (now - this.lastProgress >= PROGRESS_EVERY_MS) {
+      this.lastProgress = now;
+      this.progress(item);
+    }
+  }
+
+  /** Puts the records not yet in the catalog there, as one page. */
+  async flush(): Promise<void> {
+    await this.save.catalog.addItems(this.save.header.id, this.batch, this.batchJson);
+    // The same arrays again (the catalog keeps neither): new ones would be of another element kind, and V8 would
+    // drop the optimised code of `add` for them.
+    this.batch.length = 0;
+    this.batchJson.length = 0;
+  }
+
+  private async encode(item: SourceItem): Promise<ManifestItem> {
+    const open = item.open;
+    const { sourcePlugin } = this.save;
+    if (open)
+      item.open = (signal, buffers) => attributed(sourcePlugin, 'source.read', open.call(item, signal, buffers));
+    return this.save.encoder.encode(item, this.save.signal);
+  }
+
+  /** An item unchanged since the parent: its record points at the save set holding its data. */
+  private async reference(item: SourceItem, previous: ParentItem): Promise<ManifestItem> {
+    const { open: _open, encoded: _encoded, ...meta } = item;
+    const record = { ...previous.record, ...meta, dataSaveSet: previous.record.dataSaveSet ?? previous.dataSaveSet };
+    const { type } = previous.record;
+    if (type === 'directory' || type === 'symlink' || type === 'hardlink')
+      await this.save.encoder.encode(item, this.save.signal);
+    return record;
+  }
+
+  private itemHook(item: SourceItem, record: ManifestItem, unchanged: boolean): void {
+    const { host, spec, header } = this.save;
+    host.hooks.item.call({
+      type: 'item',
+      job: spec.job,
+      saveSet: header.id,
+      path: item.path,
+      bytes: record.dataSize ?? 0,
+      unchanged,
+    });
+  }
+
+  private progress(item: SourceItem): void {
+    const { host, spec, stats, encoder } = this.save;
+    host.hooks.progress.call({
+      type: 'progress',
+      job: spec.job,
+      items: stats.items,
+      bytes: encoder.bytes,
+      storedBytes: stats.storedBytes,
+      current: item.path,
+    });
   }
 }
 
