@@ -28,6 +28,16 @@ function items(count: number, prefix: string): ManifestItem[] {
   return out;
 }
 
+/** A save set's rows of `item_pages`, in page order. */
+function pagesOf(catalog: Catalog, id: string) {
+  return catalog.db
+    .selectFrom('item_pages')
+    .select(['page', 'records'])
+    .where('save_set_id', '=', id)
+    .orderBy('page')
+    .execute();
+}
+
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 function header(id: string, job = 'nightly'): SaveSetHeader {
@@ -68,12 +78,7 @@ describe('catalog items, kept as pages of manifest records', () => {
       );
       await catalog.addItems(id, all.slice(300));
 
-      const pages = await catalog.db
-        .selectFrom('item_pages')
-        .select(['page', 'records'])
-        .where('save_set_id', '=', id)
-        .orderBy('page')
-        .execute();
+      const pages = await pagesOf(catalog, id);
       expect(pages.map((p) => p.page)).toEqual([0, 1, 2]);
       expect(pages.map((p) => (JSON.parse(p.records) as unknown[]).length)).toEqual([256, 44, 10]);
       expect(pages.flatMap((p) => JSON.parse(p.records) as ManifestItem[])).toEqual(all);
@@ -178,12 +183,7 @@ describe('catalog items, kept as pages of manifest records', () => {
     const catalog = await Catalog.open(path);
     try {
       for (const [id, list] of Object.entries(sets)) {
-        const pages = await catalog.db
-          .selectFrom('item_pages')
-          .select(['page', 'records'])
-          .where('save_set_id', '=', id)
-          .orderBy('page')
-          .execute();
+        const pages = await pagesOf(catalog, id);
         // The text of every record unchanged, in the order the rows were added, 256 to a page.
         const expected = records.get(id)!;
         expect(pages.map((p) => p.page)).toEqual(Array.from({ length: Math.ceil(expected.length / 256) }, (_, i) => i));

@@ -7,6 +7,27 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 // The bundle, as in Catalog.ts: the package's ESM build is 262 modules.
 import { sql } from '#kysely';
 
+/**
+ * The `items` table, one row per item, as migration 0001 made it; migration 0003's `down` makes it again. Released:
+ * never change it.
+ */
+async function createItemsTable(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('items')
+    .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
+    .addColumn('path', 'text', (c) => c.notNull())
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('size', 'integer')
+    .addColumn('mtime_ns', 'text')
+    .addColumn('hash', 'text')
+    .addColumn('data_save_set_id', 'text')
+    .addColumn('change_token', 'text')
+    .addColumn('record', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('items_pk', ['save_set_id', 'path'])
+    .execute();
+  await db.schema.createIndex('items_path').on('items').column('path').execute();
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<any>) {
@@ -50,20 +71,7 @@ const migrations: Record<string, Migration> = {
         .on('save_sets')
         .columns(['job_id', 'object', 'status'])
         .execute();
-      await db.schema
-        .createTable('items')
-        .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
-        .addColumn('path', 'text', (c) => c.notNull())
-        .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('size', 'integer')
-        .addColumn('mtime_ns', 'text')
-        .addColumn('hash', 'text')
-        .addColumn('data_save_set_id', 'text')
-        .addColumn('change_token', 'text')
-        .addColumn('record', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('items_pk', ['save_set_id', 'path'])
-        .execute();
-      await db.schema.createIndex('items_path').on('items').column('path').execute();
+      await createItemsTable(db);
       await db.schema
         .createTable('media')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -145,20 +153,7 @@ const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await sql`DROP VIEW items`.execute(db);
-      await db.schema
-        .createTable('items')
-        .addColumn('save_set_id', 'text', (c) => c.notNull().references('save_sets.id').onDelete('cascade'))
-        .addColumn('path', 'text', (c) => c.notNull())
-        .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('size', 'integer')
-        .addColumn('mtime_ns', 'text')
-        .addColumn('hash', 'text')
-        .addColumn('data_save_set_id', 'text')
-        .addColumn('change_token', 'text')
-        .addColumn('record', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('items_pk', ['save_set_id', 'path'])
-        .execute();
-      await db.schema.createIndex('items_path').on('items').column('path').execute();
+      await createItemsTable(db);
       await sql`
         INSERT INTO items
         SELECT p.save_set_id, e.value ->> 'path', e.value ->> 'type', e.value ->> 'size', e.value ->> 'mtimeNs',
