@@ -127,13 +127,14 @@ const migrations: Record<string, Migration> = {
         .addColumn('records', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('item_pages_pk', ['save_set_id', 'page'])
         .execute();
-      // The rows of each save set in the order they were added (rowid), 256 to a page, their text unchanged.
+      // The rows of each save set in the order they were added (rowid), 256 to a page (as the catalog writes them;
+      // readers take pages of any size), their text unchanged.
       await sql`
         INSERT INTO item_pages (save_set_id, page, records)
         SELECT save_set_id, page, '[' || group_concat(record, ',' ORDER BY n) || ']'
         FROM (
           SELECT save_set_id, record, row_number() OVER (PARTITION BY save_set_id ORDER BY rowid) - 1 AS n,
-                 (row_number() OVER (PARTITION BY save_set_id ORDER BY rowid) - 1) / ${sql.lit(ITEMS_PER_PAGE)} AS page
+                 (row_number() OVER (PARTITION BY save_set_id ORDER BY rowid) - 1) / 256 AS page
           FROM items
         )
         GROUP BY save_set_id, page`.execute(db);
