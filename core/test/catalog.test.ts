@@ -122,6 +122,17 @@ describe('catalog items, kept as pages of manifest records', () => {
       );
       expect((await catalog.listSaveSets({ path: '*\u{1F600}-300' })).map((s) => s.id)).toEqual([id]);
       expect(await catalog.listSaveSets({ path: '*nothing-like-this*' })).toEqual([]);
+
+      // Across the complete save sets of a job: none while it is running, its items once it is complete.
+      expect(await catalog.listItems({ job: 'nightly', path: '*f30*' })).toEqual([]);
+      await catalog.completeSaveSet(id, [], { items: all.length, bytes: 0, storedBytes: 0 });
+      expect((await catalog.listItems({ job: 'nightly', path: '*f30*' })).map((i) => [i.path, i.saveSet])).toEqual(
+        all
+          .map((i) => i.path)
+          .filter((p) => p.includes('f30'))
+          .sort(byteOrder)
+          .map((p) => [p, id]),
+      );
     } finally {
       await catalog.close();
     }
