@@ -8,8 +8,11 @@ import { Kysely as KyselyBundled, Migrator, SqliteDialect } from '#kysely';
 import type { Kysely, Selectable } from 'kysely';
 import { TapirError, type Extent } from '@tapir/sdk';
 import type { ManifestItem, SaveSetHeader } from '../format/saveSetFormat.js';
-import { catalogMigrations, ITEMS_PER_PAGE } from './migrations.js';
+import { catalogMigrations } from './migrations.js';
 import type { CatalogDatabase, SaveSetTable } from './schema.js';
+
+/** Manifest records per row of `item_pages` (readers take pages of any size). */
+export const ITEMS_PER_PAGE = 256;
 
 /** A save set as the catalog lists it. */
 export interface SaveSetRecord {

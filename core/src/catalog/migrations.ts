@@ -166,9 +166,6 @@ const migrations: Record<string, Migration> = {
   },
 };
 
-/** Manifest records per row of `item_pages`. */
-export const ITEMS_PER_PAGE = 256;
-
 /** Supplies the migrations above to Kysely's migrator. */
 export const catalogMigrations: MigrationProvider = {
   async getMigrations() {

@@ -183,10 +183,7 @@ function ustarBlock(b: Buffer, at: number, f: UstarFields): void {
   writeAscii(b, f.uname, at + 265, 32);
   writeAscii(b, f.gname, at + 297, 32);
   writeAscii(b, f.prefix, at + 345, 155);
-  let sum = 8 * 0x20; // the checksum field counts as spaces
-  for (let i = at; i < at + 148; i++) sum += b[i]!;
-  for (let i = at + 156; i < at + BLOCK; i++) sum += b[i]!;
-  writeOctal(b, sum, at + 148, 7);
+  writeOctal(b, checksum(b, at), at + 148, 7);
   b[at + 155] = 0x20;
 }
 
@@ -306,8 +303,10 @@ function readString(b: Buffer, offset: number, length: number): string {
   return b.toString('utf8', offset, end < 0 || end > offset + length ? offset + length : end);
 }
 
-function checksum(b: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (b[i] ?? 0);
+/** The header checksum of the block at `at` of `b`: its bytes summed, the checksum field counted as spaces. */
+function checksum(b: Buffer, at = 0): number {
+  let sum = 8 * 0x20;
+  for (let i = at; i < at + 148; i++) sum += b[i]!;
+  for (let i = at + 156; i < at + BLOCK; i++) sum += b[i]!;
   return sum;
 }

@@ -76,7 +76,7 @@ export class ManifestSpool {
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const text = this.pending.join('');
-    // The same array again: a new one would be of another element kind, and V8 would drop code that uses it.
+    // The same array again: with a new one each time, V8 deoptimised the code that pushes to it ("not a Smi").
     this.pending.length = 0;
     this.pendingBytes = 0;
     await this.handle.write(text);
